@@ -1,0 +1,104 @@
+/**
+ * The composition root: config -> store -> providers -> engine -> front doors. Everything
+ * is passed in; nothing here reads process.env (main.ts does).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { WebSocketServer } from 'ws';
+import type { Config } from './config/schema.ts';
+import { createGateway } from './engine/gateway.ts';
+import { createHttpAgent } from './providers/http.ts';
+import { createProviderRegistry } from './providers/registry.ts';
+import { createCatalog } from './routing/catalog.ts';
+import { createHealthTracker } from './routing/health.ts';
+import type { Services } from './schema/context.ts';
+import { attachGraphQLWebSocket, createGraphQL } from './server/graphql.ts';
+import { createHttpServer } from './server/http.ts';
+import { createOpenAIRoutes } from './server/rest/openai-routes.ts';
+import type { DocStore } from './store/collection.ts';
+import { createEmbeddedStore } from './store/embedded.ts';
+import { createUsageRecorder } from './store/recorder.ts';
+import { createRequestRepository } from './store/requests-repo.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+export interface AppOptions {
+  config: Config;
+  logger?: Logger;
+  /** Defaults to the embedded store. */
+  store?: DocStore;
+}
+
+export interface App {
+  server: Server;
+  services: Services;
+  /** Starts listening; resolves to the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, ends open connections, flushes the recorder, closes clients. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const dispatcher = createHttpAgent();
+  const store = options.store ?? createEmbeddedStore();
+  const requests = createRequestRepository(store);
+  await requests.init();
+  const recorder = createUsageRecorder({
+    repo: requests,
+    onError: (err) => logger.warn({ err }, 'usage recorder could not write a batch'),
+  });
+  const catalog = createCatalog(config);
+  const health = createHealthTracker();
+  const gateway = createGateway({
+    catalog,
+    providers: createProviderRegistry(config.providers, dispatcher),
+    recorder,
+    health,
+    logger,
+    limits: {
+      maxOutputTokens: config.server.maxOutputTokens,
+      maxChoices: config.server.maxChoices,
+      requestTimeoutMs: config.server.requestTimeoutMs,
+    },
+  });
+  const services: Services = { config, gateway, catalog, health, requests, recorder };
+  const yoga = createGraphQL(config, services, logger);
+  const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
+  const server = createHttpServer({ rest, yoga, bodyLimitBytes: config.server.bodyLimitBytes, logger });
+  const wss: WebSocketServer = attachGraphQLWebSocket(server, yoga, logger);
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await recorder.close();
+    await dispatcher.close();
+    await store.close();
+  };
+
+  return {
+    server,
+    services,
+    listen: (port = config.server.port, host = config.server.host) =>
+      new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as AddressInfo;
+          const shown = addr.address === '0.0.0.0' || addr.address === '::' ? 'localhost' : addr.address;
+          resolve(`http://${shown}:${addr.port}`);
+        });
+      }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,70 @@
+/** Types shared by the engine and its two front doors. */
+import type { CanonicalRequest, Choice, EmbeddingRequest, FinishReason, Usage } from '../providers/canonical.ts';
+import type { FrontDoor } from '../store/records.ts';
+import type { AppError } from './app-error.ts';
+
+export interface RequestContext {
+  requestId: string;
+  frontDoor: FrontDoor;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** Date.now() at admission. */
+  receivedAt: number;
+  /** performance.now() at admission; latencies are measured from here. */
+  startedAt: number;
+}
+
+export interface CompletionResult {
+  requestId: string;
+  /** Provider response id. */
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  requestedModel: string;
+  /** Public name of the model that served. */
+  model: string;
+  /** Model id reported by the provider. */
+  upstreamModel: string;
+  provider: string;
+  choices: Choice[];
+  usage: Usage;
+  /** Integer micro-dollars. */
+  costMicros: number;
+  latencyMs: number;
+  ttftMs: number;
+}
+
+export type GatewayStreamEvent =
+  | { type: 'text'; index: number; delta: string }
+  | { type: 'tool_call'; index: number; toolIndex: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'choice_finish'; index: number; finishReason: FinishReason }
+  /** Terminal: the stream completed. */
+  | { type: 'end'; finishReason: FinishReason; usage: Usage; costMicros: number; latencyMs: number; ttftMs: number | undefined }
+  /** Terminal: the stream failed or was interrupted; usage covers what was consumed. */
+  | { type: 'error'; error: AppError; usage: Usage; costMicros: number };
+
+export interface GatewayStream extends AsyncIterable<GatewayStreamEvent> {
+  requestId: string;
+  created: number;
+  requestedModel: string;
+  model: string;
+  upstreamModel: string;
+  provider: string;
+}
+
+export interface EmbeddingResult {
+  requestId: string;
+  model: string;
+  provider: string;
+  embeddings: number[][];
+  usage: { inputTokens: number; source: 'reported' | 'estimated' };
+  costMicros: number;
+  latencyMs: number;
+}
+
+export interface Gateway {
+  complete(req: CanonicalRequest, ctx: RequestContext): Promise<CompletionResult>;
+  /** Resolves once an upstream accepted the stream; rejects (typed) if none did. */
+  stream(req: CanonicalRequest, ctx: RequestContext): Promise<GatewayStream>;
+  embed(req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResult>;
+}

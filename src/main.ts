@@ -1,0 +1,50 @@
+/** Process entry point: the only module that reads process.env and argv. */
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+function configPath(argv: string[], env: NodeJS.ProcessEnv): string | undefined {
+  const i = argv.indexOf('--config');
+  if (i !== -1) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith('--config='));
+  if (eq) return eq.slice('--config='.length);
+  return env.SWITCHYARD_CONFIG || undefined;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig({ path: configPath(process.argv.slice(2), process.env), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logging.level);
+  const app = await createApp({ config, logger });
+  const url = await app.listen();
+  logger.info(
+    { url, graphql: `${url}/graphql`, openai: `${url}/v1`, providers: config.providers.map((p) => p.id), models: config.models.length },
+    `Switchyard listening on ${url} (GraphiQL at ${url}/graphql)`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,179 @@
+/**
+ * The GraphQL front door: graphql-yoga over HTTP and SSE, graphql-ws over WebSocket on the
+ * same path. WebSocket operations run through yoga.getEnveloped, so armor limits, error
+ * shaping and masking apply to them exactly as to HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../config/schema.ts';
+import { AppError } from '../engine/app-error.ts';
+import type { GraphQLContext, Services } from '../schema/context.ts';
+import { getSchema } from '../schema/index.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-examples.ts';
+
+/** What the HTTP server (or the WebSocket server) hands Yoga for each operation. */
+export interface OperationContext {
+  requestId: string;
+  receivedAt: number;
+  startedAt: number;
+  /** Set for WebSocket operations; HTTP operations use the request's own signal. */
+  signal?: AbortSignal;
+}
+
+export type Yoga = YogaServerInstance<OperationContext, GraphQLContext>;
+
+export function createGraphQL(config: Config, services: Services, logger: Logger): Yoga {
+  const g = config.server.graphql;
+  return createYoga<OperationContext, GraphQLContext>({
+    schema: getSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: g.graphiql ? { title: 'Switchyard', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    logging: false,
+    // Shaping below turns AppErrors into typed GraphQLErrors and masks the rest; this is the
+    // last line for anything that escapes it.
+    maskedErrors: { maskError: () => new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }) },
+    context: ({ request, requestId, receivedAt, startedAt, signal }): GraphQLContext => ({
+      requestId: requestId ?? randomUUID(),
+      receivedAt: receivedAt ?? Date.now(),
+      startedAt: startedAt ?? performance.now(),
+      signal: signal ?? request.signal,
+      services,
+    }),
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: g.maxDepth },
+        maxAliases: { n: g.maxAliases },
+        maxTokens: { n: g.maxTokens },
+        costLimit: { maxCost: g.maxCost },
+        maxDirectives: { n: g.maxDirectives },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] }),
+      useErrorShaping(logger),
+      useRequestIdHeader(),
+    ],
+  });
+}
+
+/** Adds x-request-id to every GraphQL HTTP response. */
+function useRequestIdHeader(): Plugin<GraphQLContext, OperationContext> {
+  return {
+    onResponse({ response, serverContext }) {
+      const id = (serverContext as Partial<OperationContext> | undefined)?.requestId;
+      if (id) response.headers.set('x-request-id', id);
+    },
+  };
+}
+
+/**
+ * AppErrors become GraphQLErrors with `extensions.code` (and the request id); anything else
+ * is logged once with the request id and masked.
+ */
+function useErrorShaping(logger: Logger): Plugin<GraphQLContext> {
+  const shape = (ctx: GraphQLContext, result: ExecutionResult, setResult: (r: ExecutionResult) => void) => {
+    if (!result.errors?.length) return;
+    setResult({
+      ...result,
+      errors: result.errors.map((e) => {
+        const original = e.originalError;
+        if (original instanceof AppError) {
+          return new GraphQLError(original.message, { nodes: e.nodes, path: e.path, extensions: original.toExtensions(ctx.requestId) });
+        }
+        if (!original || original instanceof GraphQLError) {
+          // Validation and input coercion errors: keep them, add the request id.
+          const code = (original?.extensions?.code ?? e.extensions?.code ?? 'BAD_USER_INPUT') as string;
+          return new GraphQLError(e.message, { nodes: e.nodes, path: e.path, extensions: { ...e.extensions, code, requestId: ctx.requestId } });
+        }
+        logger.error({ requestId: ctx.requestId, err: original }, 'unexpected error in a resolver');
+        return new GraphQLError('Unexpected error.', { nodes: e.nodes, path: e.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } });
+      }),
+    });
+  };
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => shape(args.contextValue, result, setResult)),
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => shape(args.contextValue, result, setResult)),
+    }),
+  };
+}
+
+/** graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelope. */
+export function attachGraphQLWebSocket(server: Server, yoga: Yoga, logger: Logger): WebSocketServer {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1_048_576 });
+  const operations = new Map<string, AbortController>();
+  useServer(
+    {
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onSubscribe: async (ctx, id, params) => {
+        const controller = new AbortController();
+        const key = `${connectionId(ctx.extra.socket)}:${id}`;
+        operations.set(key, controller);
+        const opContext: OperationContext = { requestId: randomUUID(), receivedAt: Date.now(), startedAt: performance.now(), signal: controller.signal };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          ...opContext,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          request: { signal: controller.signal, headers: new Headers() },
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error.')];
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors;
+        return {
+          schema,
+          operationName: params.operationName ?? null,
+          document,
+          variableValues: params.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+      onComplete: (ctx, id) => {
+        const key = `${connectionId(ctx.extra.socket)}:${id}`;
+        operations.get(key)?.abort();
+        operations.delete(key);
+      },
+      onClose: (ctx) => {
+        const prefix = `${connectionId(ctx.extra.socket)}:`;
+        for (const [key, c] of operations) {
+          if (key.startsWith(prefix)) {
+            c.abort();
+            operations.delete(key);
+          }
+        }
+      },
+    },
+    wss,
+  );
+  wss.on('error', (err) => logger.warn({ err }, 'websocket server error'));
+  return wss;
+}
+
+const ids = new WeakMap<object, string>();
+function connectionId(socket: object): string {
+  let id = ids.get(socket);
+  if (!id) {
+    id = randomUUID();
+    ids.set(socket, id);
+  }
+  return id;
+}
+
+export type { IncomingMessage };

@@ -1,0 +1,213 @@
+/**
+ * The embedded store: DocCollection over in-process arrays, with mingo evaluating the same
+ * MongoDB filters, updates and pipelines the driver would send. Unique and TTL indexes are
+ * honoured; each collection is bounded (oldest documents evicted first). It makes
+ * `npm start` work with nothing installed; it is not durable across restarts.
+ */
+import { randomUUID } from 'node:crypto';
+import { aggregate, find, Query, updateOne as mingoUpdateOne } from 'mingo';
+import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
+
+export interface EmbeddedStoreOptions {
+  /** Max documents per collection; the oldest are evicted beyond it. */
+  maxDocsPerCollection?: number;
+  now?: () => number;
+}
+
+export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): DocStore {
+  const collections = new Map<string, EmbeddedCollection>();
+  const max = options.maxDocsPerCollection ?? 200_000;
+  const now = options.now ?? Date.now;
+  return {
+    kind: 'embedded',
+    collection<T extends object>(name: string): DocCollection<T> {
+      let c = collections.get(name);
+      if (!c) {
+        c = new EmbeddedCollection(name, max, now);
+        collections.set(name, c);
+      }
+      return c as unknown as DocCollection<T>;
+    },
+    async ping() {},
+    async close() {},
+  };
+}
+
+class EmbeddedCollection implements DocCollection<Doc> {
+  private docs: Doc[] = [];
+  private readonly unique = new Map<string, { fields: string[]; keys: Set<string> }>();
+  private readonly ttl: Array<{ field: string; seconds: number }> = [];
+  private lastSweep = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {}
+
+  async createIndexes(specs: IndexSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const fields = Object.keys(spec.key);
+      if (spec.unique && !this.unique.has(spec.name)) {
+        const keys = new Set(this.docs.map((d) => uniqueKey(d, fields)));
+        this.unique.set(spec.name, { fields, keys });
+      }
+      if (spec.expireAfterSeconds !== undefined && fields.length === 1) {
+        this.ttl.push({ field: fields[0]!, seconds: spec.expireAfterSeconds });
+      }
+    }
+  }
+
+  async insertMany(docs: Doc[]): Promise<InsertManyResult> {
+    this.sweep();
+    const errors: InsertManyResult['errors'] = [];
+    let inserted = 0;
+    docs.forEach((input, index) => {
+      const doc = structuredClone(input) as Doc;
+      if (doc._id === undefined) doc._id = randomUUID();
+      const clash = this.uniqueClash(doc);
+      if (clash) {
+        errors.push({ index, duplicate: true, message: `E11000 duplicate key error collection: ${this.name} index: ${clash}` });
+        return;
+      }
+      this.addKeys(doc);
+      this.docs.push(doc);
+      inserted++;
+    });
+    this.evict();
+    return { insertedCount: inserted, errors };
+  }
+
+  async find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
+    this.sweep();
+    let cursor = find(this.docs, filter, options.projection);
+    if (options.sort) cursor = cursor.sort(options.sort);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    return structuredClone(cursor.all()) as Doc[];
+  }
+
+  async findOne(filter: Filter, options: Omit<FindOptions, 'limit'> = {}): Promise<Doc | null> {
+    return (await this.find(filter, { ...options, limit: 1 }))[0] ?? null;
+  }
+
+  async updateOne(filter: Filter, update: Doc, options: { upsert?: boolean } = {}): Promise<{ matched: number; upserted: boolean }> {
+    this.sweep();
+    const query = new Query(filter, {});
+    const idx = this.docs.findIndex((d) => query.test(d));
+    if (idx >= 0) {
+      const doc = this.docs[idx]!;
+      this.removeKeys(doc);
+      const arr = [doc];
+      mingoUpdateOne(arr, {}, update as never);
+      this.addKeys(arr[0]!);
+      return { matched: 1, upserted: false };
+    }
+    if (!options.upsert) return { matched: 0, upserted: false };
+    // Upsert: equality fields of the filter seed the new document, as in MongoDB.
+    const seed: Doc = { _id: randomUUID() };
+    for (const [k, v] of Object.entries(filter)) if (!k.startsWith('$') && !isOperatorObject(v)) setPath(seed, k, structuredClone(v));
+    const { $setOnInsert, ...rest } = update as { $setOnInsert?: Doc };
+    const arr = [seed as Doc];
+    if ($setOnInsert) for (const [k, v] of Object.entries($setOnInsert)) setPath(seed, k, structuredClone(v));
+    if (Object.keys(rest).length) mingoUpdateOne(arr, {}, rest as never);
+    if (this.uniqueClash(arr[0]!)) throw new Error(`E11000 duplicate key error collection: ${this.name}`);
+    this.addKeys(arr[0]!);
+    this.docs.push(arr[0]!);
+    this.evict();
+    return { matched: 0, upserted: true };
+  }
+
+  async bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<void> {
+    for (const op of ops) await this.updateOne(op.filter, op.update, { upsert: true });
+  }
+
+  async aggregate<R = Doc>(pipeline: Doc[]): Promise<R[]> {
+    this.sweep();
+    return structuredClone(aggregate(this.docs, pipeline)) as R[];
+  }
+
+  async countDocuments(filter: Filter): Promise<number> {
+    this.sweep();
+    const q = new Query(filter, {});
+    let n = 0;
+    for (const d of this.docs) if (q.test(d)) n++;
+    return n;
+  }
+
+  async deleteMany(filter: Filter): Promise<number> {
+    const q = new Query(filter, {});
+    const before = this.docs.length;
+    this.docs = this.docs.filter((d) => {
+      if (!q.test(d)) return true;
+      this.removeKeys(d);
+      return false;
+    });
+    return before - this.docs.length;
+  }
+
+  private uniqueClash(doc: Doc): string | undefined {
+    for (const [name, idx] of this.unique) if (idx.keys.has(uniqueKey(doc, idx.fields))) return name;
+    return undefined;
+  }
+
+  private addKeys(doc: Doc): void {
+    for (const idx of this.unique.values()) idx.keys.add(uniqueKey(doc, idx.fields));
+  }
+
+  private removeKeys(doc: Doc): void {
+    for (const idx of this.unique.values()) idx.keys.delete(uniqueKey(doc, idx.fields));
+  }
+
+  private evict(): void {
+    const excess = this.docs.length - this.max;
+    if (excess <= 0) return;
+    for (const d of this.docs.slice(0, excess)) this.removeKeys(d);
+    this.docs = this.docs.slice(excess);
+  }
+
+  /** TTL indexes: like MongoDB's monitor, expiry is periodic (here: at most once a second). */
+  private sweep(): void {
+    if (!this.ttl.length) return;
+    const now = this.now();
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    this.docs = this.docs.filter((d) => {
+      for (const t of this.ttl) {
+        const v = getPath(d, t.field);
+        if (v instanceof Date && v.getTime() + t.seconds * 1000 <= now) {
+          this.removeKeys(d);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+}
+
+function uniqueKey(doc: Doc, fields: string[]): string {
+  return JSON.stringify(fields.map((f) => getPath(doc, f) ?? null));
+}
+
+function isOperatorObject(v: unknown): boolean {
+  return !!v && typeof v === 'object' && !(v instanceof Date) && Object.keys(v).some((k) => k.startsWith('$'));
+}
+
+function getPath(doc: Doc, path: string): unknown {
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Doc)[part];
+  }
+  return cur;
+}
+
+function setPath(doc: Doc, path: string, value: unknown): void {
+  const parts = path.split('.');
+  if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) return;
+  let cur = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!cur[part] || typeof cur[part] !== 'object') cur[part] = {};
+    cur = cur[part] as Doc;
+  }
+  cur[parts.at(-1)!] = value;
+}

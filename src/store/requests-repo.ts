@@ -1,0 +1,82 @@
+/**
+ * The request log repository (`requests` collection): one document per request, keyed by
+ * request id (`_id`), newest-first keyset pagination. Indexes live here, beside the queries
+ * that need them.
+ */
+import type { DocCollection, DocStore, Filter, IndexSpec, InsertManyResult } from './collection.ts';
+import type { RequestRecord } from './records.ts';
+
+export type RequestDoc = RequestRecord & { _id: string };
+
+export interface RequestPage {
+  items: RequestRecord[];
+  /** Cursor of the last item, for `after`. */
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+export interface RequestRepository {
+  init(): Promise<void>;
+  insertMany(records: RequestRecord[]): Promise<InsertManyResult>;
+  /** Newest first. `first` is clamped to 1..500. */
+  page(args: { first: number; after?: string | null; filter?: Filter }): Promise<RequestPage>;
+  findById(requestId: string): Promise<RequestRecord | null>;
+}
+
+export const MAX_PAGE_SIZE = 500;
+const MAX_TIME_MS = 5_000;
+
+export function requestIndexes(retentionDays: number): IndexSpec[] {
+  return [
+    // _id is the request id: unique by construction, so replays are idempotent.
+    { key: { time: -1, _id: -1 }, name: 'time_desc' },
+    { key: { time: 1 }, name: 'retention_ttl', expireAfterSeconds: Math.round(retentionDays * 86_400) },
+  ];
+}
+
+export function createRequestRepository(store: DocStore, options: { retentionDays?: number } = {}): RequestRepository {
+  const col: DocCollection<RequestDoc> = store.collection<RequestDoc>('requests');
+  const retentionDays = options.retentionDays ?? 30;
+
+  return {
+    async init() {
+      await col.createIndexes(requestIndexes(retentionDays));
+    },
+    insertMany(records) {
+      return col.insertMany(records.map((r) => ({ _id: r.requestId, ...r })));
+    },
+    async page({ first, after, filter = {} }) {
+      const limit = Math.min(Math.max(1, Math.trunc(first) || 1), MAX_PAGE_SIZE);
+      const query: Filter = { ...filter };
+      const cursor = after ? decodeCursor(after) : undefined;
+      if (cursor) {
+        query.$or = [{ time: { $lt: cursor.time } }, { time: cursor.time, _id: { $lt: cursor.id } }];
+      }
+      const docs = await col.find(query, { sort: { time: -1, _id: -1 }, limit: limit + 1, maxTimeMS: MAX_TIME_MS });
+      const items = docs.slice(0, limit).map(fromDoc);
+      const last = items.at(-1);
+      return { items, endCursor: last ? encodeCursor(last) : null, hasNextPage: docs.length > limit };
+    },
+    async findById(requestId) {
+      const doc = await col.findOne({ _id: requestId }, { maxTimeMS: MAX_TIME_MS });
+      return doc ? fromDoc(doc) : null;
+    },
+  };
+}
+
+function fromDoc(doc: RequestDoc): RequestRecord {
+  const { _id, ...rest } = doc;
+  return { ...rest, requestId: _id };
+}
+
+export function encodeCursor(r: Pick<RequestRecord, 'time' | 'requestId'>): string {
+  return Buffer.from(`${r.time.getTime()}:${r.requestId}`).toString('base64url');
+}
+
+/** Returns undefined for a cursor that is not one of ours; callers reject it as bad input. */
+export function decodeCursor(cursor: string): { time: Date; id: string } | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d{1,15}):([A-Za-z0-9_-]{1,128})$/.exec(text);
+  if (!m) return undefined;
+  return { time: new Date(Number(m[1])), id: m[2]! };
+}
