@@ -37,9 +37,8 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
     landingPage: false,
     graphiql: g.graphiql ? { title: 'Switchyard', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     logging: false,
-    // Shaping below turns AppErrors into typed GraphQLErrors and masks the rest; this is the
-    // last line for anything that escapes it.
-    maskedErrors: { maskError: () => new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }) },
+    // useErrorShaping types and masks errors from execution; Yoga masks whatever else escapes.
+    maskedErrors: true,
     context: ({ request, requestId, receivedAt, startedAt, signal }): GraphQLContext => ({
       requestId: requestId ?? randomUUID(),
       receivedAt: receivedAt ?? Date.now(),
@@ -56,7 +55,7 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
         maxDirectives: { n: g.maxDirectives },
         blockFieldSuggestion: { enabled: true },
       }),
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] }),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       useErrorShaping(logger),
       useRequestIdHeader(),
     ],
@@ -74,8 +73,9 @@ function useRequestIdHeader(): Plugin<GraphQLContext, OperationContext> {
 }
 
 /**
- * AppErrors become GraphQLErrors with `extensions.code` (and the request id); anything else
- * is logged once with the request id and masked.
+ * Runs before Yoga's masking: AppErrors become GraphQLErrors with a typed `extensions.code`;
+ * GraphQL's own errors (validation, coercion, limits) are kept; anything else is logged once
+ * with the request id and masked. Every error gets the request id.
  */
 function useErrorShaping(logger: Logger): Plugin<GraphQLContext> {
   const shape = (ctx: GraphQLContext, result: ExecutionResult, setResult: (r: ExecutionResult) => void) => {
@@ -84,16 +84,14 @@ function useErrorShaping(logger: Logger): Plugin<GraphQLContext> {
       ...result,
       errors: result.errors.map((e) => {
         const original = e.originalError;
-        if (original instanceof AppError) {
-          return new GraphQLError(original.message, { nodes: e.nodes, path: e.path, extensions: original.toExtensions(ctx.requestId) });
-        }
+        const at = { nodes: e.nodes, path: e.path };
+        if (original instanceof AppError) return new GraphQLError(original.message, { ...at, extensions: original.toExtensions(ctx.requestId) });
         if (!original || original instanceof GraphQLError) {
-          // Validation and input coercion errors: keep them, add the request id.
-          const code = (original?.extensions?.code ?? e.extensions?.code ?? 'BAD_USER_INPUT') as string;
-          return new GraphQLError(e.message, { nodes: e.nodes, path: e.path, extensions: { ...e.extensions, code, requestId: ctx.requestId } });
+          const code = e.extensions?.code ?? original?.extensions?.code ?? 'BAD_USER_INPUT';
+          return new GraphQLError(e.message, { ...at, extensions: { ...e.extensions, code, requestId: ctx.requestId } });
         }
         logger.error({ requestId: ctx.requestId, err: original }, 'unexpected error in a resolver');
-        return new GraphQLError('Unexpected error.', { nodes: e.nodes, path: e.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } });
+        return new GraphQLError('Unexpected error.', { ...at, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId } });
       }),
     });
   };
@@ -128,14 +126,15 @@ export function attachGraphQLWebSocket(server: Server, yoga: Yoga, logger: Logge
           params,
           request: { signal: controller.signal, headers: new Headers() },
         });
+        // Armor limits may throw from parse or validate; either way the client gets errors.
         let document;
         try {
           document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
         } catch (err) {
-          return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error.')];
+          return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation.')];
         }
-        const errors = validate(schema, document);
-        if (errors.length) return errors;
         return {
           schema,
           operationName: params.operationName ?? null,

@@ -86,7 +86,7 @@ cp -R "$SRC_DIR" "$WORK/src"
 chmod -R u+w "$WORK/src"
 printf '%s\n' "$VERSION" >"$WORK/src/build/version/version.txt"
 
-log "building $BIN (about 10 s with a warm Go build cache, 1-2 min cold)"
+log "building $BIN (a few seconds with a warm Go build cache, ~1.5 min cold)"
 (
   cd "$WORK/src"
   CGO_ENABLED=0 GOWORK=off GOFLAGS= go build -buildvcs=false -trimpath -o "$TMP_BIN" ./cmd/ferretdb

@@ -204,7 +204,7 @@ async function ferretdbBinary(log: (s: string) => void): Promise<string> {
     if (out && out.code === 0 && new RegExp(`^version: ${FERRETDB_VERSION}$`, 'm').test(out.stdout)) return cached;
   }
 
-  log(`building FerretDB ${FERRETDB_VERSION} with ${BUILD_SCRIPT} (≈10 s with a warm Go cache, 1-2 min cold)`);
+  log(`building FerretDB ${FERRETDB_VERSION} with ${BUILD_SCRIPT} (a few seconds with a warm Go build cache, ~1.5 min cold)`);
   const started = Date.now();
   const res = await run('bash', [BUILD_SCRIPT], {
     timeoutMs: 15 * 60_000,
@@ -287,6 +287,7 @@ async function startFerretDBOnce(bin: string, startTimeoutMs: number, log: (s: s
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  child.stdin?.on('error', () => {}); // EPIPE if the wrapper is already gone when stop() closes it
   // Don't let the server keep the test process alive if someone forgets stop(): when this process
   // exits (however it dies) the stdin pipe closes and the wrapper's watchdog stops FerretDB.
   child.unref();
