@@ -55,14 +55,14 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
   const config = result.data;
 
   withDefaultModels(config);
-  if (env.PORT !== undefined) config.server.port = parsePort(env.PORT, 'PORT');
+  if (env.PORT) config.server.port = parsePort(env.PORT, 'PORT');
   if (env.HOST) config.server.host = env.HOST;
   checkReferences(config);
   return config;
 }
 
 function parsePort(value: string, name: string): number {
-  const n = Number(value);
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new ConfigError([`${name}: must be a port number (0-65535)`]);
   return n;
 }

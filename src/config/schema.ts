@@ -1,7 +1,8 @@
 /**
  * The zod schema of the YAML config. Validated once at start-up; everything inside the
  * gateway trusts the resulting types. Money is USD per million tokens here and converted to
- * integer picodollars per token by the pricing module.
+ * integer picodollars per token by the pricing module. Objects are strict, so a misspelt key
+ * (`baseURL` for `baseUrl`) is an error, not a silently ignored setting.
  */
 import { z } from 'zod';
 import { presets } from '../providers/openai-compatible/index.ts';
@@ -11,7 +12,7 @@ const secret = z.string().min(1, 'must not be empty');
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const timeoutMs = z.number().int().positive().max(3_600_000).default(120_000);
 
-const openaiProvider = z.object({
+const openaiProvider = z.strictObject({
   id,
   type: z.literal('openai'),
   apiKey: secret,
@@ -21,7 +22,7 @@ const openaiProvider = z.object({
   timeoutMs,
 });
 
-const azureProvider = z.object({
+const azureProvider = z.strictObject({
   id,
   type: z.literal('azure'),
   endpoint: httpUrl,
@@ -30,7 +31,7 @@ const azureProvider = z.object({
   timeoutMs,
 });
 
-const anthropicProvider = z.object({
+const anthropicProvider = z.strictObject({
   id,
   type: z.literal('anthropic'),
   apiKey: secret,
@@ -40,7 +41,7 @@ const anthropicProvider = z.object({
   timeoutMs,
 });
 
-const geminiProvider = z.object({
+const geminiProvider = z.strictObject({
   id,
   type: z.literal('gemini'),
   apiKey: secret,
@@ -51,7 +52,7 @@ const geminiProvider = z.object({
 
 const presetNames = Object.keys(presets) as [keyof typeof presets, ...(keyof typeof presets)[]];
 
-const compatibleProvider = z.object({
+const compatibleProvider = z.strictObject({
   id,
   type: z.literal('openai-compatible'),
   preset: z.enum(presetNames).default('generic'),
@@ -62,7 +63,7 @@ const compatibleProvider = z.object({
   timeoutMs,
 });
 
-const mockProvider = z.object({
+const mockProvider = z.strictObject({
   id,
   type: z.literal('mock'),
   /** Delay before the first token. */
@@ -85,7 +86,7 @@ const usdPerMillion = z.number().min(0).max(10_000);
 
 export const capabilitySchema = z.enum(['tools', 'vision', 'json_object', 'json_schema', 'streaming']);
 
-export const modelSchema = z.object({
+export const modelSchema = z.strictObject({
   /** Public name clients use. */
   name: id,
   provider: id,
@@ -93,7 +94,7 @@ export const modelSchema = z.object({
   upstream: z.string().min(1).optional(),
   kind: z.enum(['chat', 'embedding']).default('chat'),
   aliases: z.array(id).default([]),
-  pricing: z.object({
+  pricing: z.strictObject({
     /** USD per million input tokens (uncached). */
     input: usdPerMillion,
     /** USD per million output tokens. */
@@ -111,7 +112,7 @@ export const modelSchema = z.object({
   region: z.string().max(32).optional(),
 });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   server: z
     .object({
       host: z.string().default('0.0.0.0'),

@@ -53,12 +53,14 @@ export function costMicros(usage: TokenCounts, price: Price): number {
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
   const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached);
   const uncached = usage.inputTokens - cached - written;
+  // BigInt: exact whatever the token counts and prices (a double loses cents past ~$9,000).
   const picos =
-    uncached * price.inputPicos +
-    cached * price.cachedInputPicos +
-    written * price.cacheWritePicos +
-    usage.outputTokens * price.outputPicos;
-  return Math.round(picos / 1e6);
+    BigInt(uncached) * BigInt(price.inputPicos) +
+    BigInt(cached) * BigInt(price.cachedInputPicos) +
+    BigInt(written) * BigInt(price.cacheWritePicos) +
+    BigInt(usage.outputTokens) * BigInt(price.outputPicos);
+  // Round half up to whole micro-dollars.
+  return Number((picos + 500_000n) / 1_000_000n);
 }
 
 /** Micro-dollars -> USD for display (the stored figure stays an integer). */

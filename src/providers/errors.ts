@@ -85,18 +85,23 @@ export function parseRetryAfter(
   headers: Record<string, string | string[] | undefined>,
   now: number = Date.now(),
 ): number | undefined {
-  const ms = first(headers['retry-after-ms']);
-  if (ms !== undefined) {
-    const v = Number(ms);
-    if (Number.isFinite(v) && v >= 0) return Math.ceil(v);
+  const ms = first(headers['retry-after-ms'])?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return capDelay(Math.ceil(Number(ms)));
+  const ra = first(headers['retry-after'])?.trim();
+  if (!ra) return undefined;
+  if (/^\d+(\.\d+)?$/.test(ra)) return capDelay(Math.ceil(Number(ra) * 1000));
+  // HTTP-date (IMF-fixdate), e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; V8's lenient Date.parse is not trusted alone.
+  if (/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(ra)) {
+    const date = Date.parse(ra);
+    if (Number.isFinite(date)) return capDelay(Math.max(0, date - now));
   }
-  const ra = first(headers['retry-after']);
-  if (ra === undefined || ra === '') return undefined;
-  const secs = Number(ra);
-  if (Number.isFinite(secs) && secs >= 0) return Math.ceil(secs * 1000);
-  const date = Date.parse(ra);
-  if (Number.isFinite(date)) return Math.max(0, date - now);
   return undefined;
+}
+
+/** Server-requested waits beyond a day are not plausible; they are treated as a day. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+function capDelay(ms: number): number {
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /** Parses a protobuf duration string such as "26s" or "45.83s" into milliseconds. */

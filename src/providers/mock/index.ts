@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallOptions, ProviderAdapter } from '../adapter.ts';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingRequest, StreamEvent, ToolCall } from '../canonical.ts';
 import { abortError } from '../http.ts';
+import { decode, encode } from 'gpt-tokenizer';
 import { countText, estimateInputTokens } from '../../pricing/tokens.ts';
 
 export interface MockAdapterOptions {
@@ -50,7 +51,7 @@ export function createMockAdapter(o: MockAdapterOptions): ProviderAdapter {
     async chat(req: CanonicalRequest, opts: CallOptions): Promise<CanonicalResponse> {
       await wait(latencyMs, opts.signal);
       const choices = Array.from({ length: req.n ?? 1 }, (_, index) => ({ index, ...answer(req, opts.upstreamModel, index) }));
-      const outputTokens = choices.reduce((n, c) => n + countText(c.text ?? '') + c.toolCalls.reduce((m, t) => m + countText(t.arguments) + 3, 0), 0);
+      const outputTokens = choices.reduce((n, c) => n + outputTokensOf(c), 0);
       await wait(tokenDelayMs * outputTokens, opts.signal);
       return {
         id: `mock-${hash(JSON.stringify(req.messages)).toString(36)}`,
@@ -76,15 +77,15 @@ export function createMockAdapter(o: MockAdapterOptions): ProviderAdapter {
         let outputTokens = 0;
         for (let index = 0; index < n; index++) {
           const a = answer(req, opts.upstreamModel, index);
+          // Usage is counted exactly as chat() counts it, so streaming never changes the bill.
+          outputTokens += outputTokensOf(a);
           for (const piece of tokenize(a.text ?? '')) {
             await wait(tokenDelayMs, opts.signal);
-            outputTokens++;
             yield { type: 'text', index, delta: piece } as const;
           }
           for (const [toolIndex, call] of a.toolCalls.entries()) {
             await wait(tokenDelayMs, opts.signal);
             yield { type: 'tool_call', index, toolIndex, id: call.id, name: call.name, argumentsDelta: call.arguments } as const;
-            outputTokens += countText(call.arguments) + 3;
           }
           yield { type: 'finish', index, finishReason: a.finishReason } as const;
         }
@@ -101,6 +102,10 @@ export function createMockAdapter(o: MockAdapterOptions): ProviderAdapter {
       };
     },
   };
+}
+
+function outputTokensOf(a: Pick<MockAnswer, 'text' | 'toolCalls'>): number {
+  return countText(a.text ?? '') + a.toolCalls.reduce((m, t) => m + countText(t.arguments) + 3, 0);
 }
 
 function lastUserText(req: CanonicalRequest): string {
@@ -133,9 +138,9 @@ function answer(req: CanonicalRequest, model: string, index: number): MockAnswer
   else if (rf?.type === 'json_schema') text = JSON.stringify(exampleFor(rf.schema, text) ?? { answer: text });
 
   const max = req.maxOutputTokens;
-  if (max !== undefined && countText(text) > max) {
-    const pieces = tokenize(text);
-    return { text: pieces.slice(0, Math.max(0, max)).join(''), toolCalls: [], finishReason: 'length' };
+  if (max !== undefined) {
+    const tokens = encode(text);
+    if (tokens.length > max) return { text: decode(tokens.slice(0, Math.max(0, max))), toolCalls: [], finishReason: 'length' };
   }
   return { text, toolCalls: [], finishReason: 'stop' };
 }

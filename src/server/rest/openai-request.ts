@@ -8,36 +8,41 @@ import { AppError } from '../../engine/app-error.ts';
 import type { CanonicalRequest, ContentPart, EmbeddingRequest, Message, ResponseFormat, ToolChoice } from '../../providers/canonical.ts';
 import { toTags } from '../../schema/to-canonical.ts';
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
-const imagePart = z.object({
+// Every object is strict: an unknown key anywhere is refused, as OpenAI does.
+const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
+const imagePart = z.strictObject({
   type: z.literal('image_url'),
-  image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }),
+  image_url: z.strictObject({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }),
 });
 const textContent = z.union([z.string(), z.array(textPart)]);
 
-const toolCall = z.object({
+const toolCall = z.strictObject({
   id: z.string(),
   type: z.literal('function').optional(),
-  function: z.object({ name: z.string(), arguments: z.string() }),
+  function: z.strictObject({ name: z.string(), arguments: z.string() }),
 });
 
 const message = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: textContent, name: z.string().optional() }),
-  z.object({ role: z.literal('developer'), content: textContent, name: z.string().optional() }),
-  z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(z.union([textPart, imagePart]))]), name: z.string().optional() }),
-  z.object({
+  z.strictObject({ role: z.literal('system'), content: textContent, name: z.string().optional() }),
+  z.strictObject({ role: z.literal('developer'), content: textContent, name: z.string().optional() }),
+  z.strictObject({ role: z.literal('user'), content: z.union([z.string(), z.array(z.union([textPart, imagePart]))]), name: z.string().optional() }),
+  z.strictObject({
     role: z.literal('assistant'),
     content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
     tool_calls: z.array(toolCall).optional(),
-    refusal: z.string().nullable().optional(),
     name: z.string().optional(),
+    // Fields SDKs echo back from earlier responses; accepted and not forwarded.
+    refusal: z.string().nullable().optional(),
+    annotations: z.array(z.unknown()).nullable().optional(),
+    audio: z.null().optional(),
+    function_call: z.null().optional(),
   }),
-  z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: textContent }),
+  z.strictObject({ role: z.literal('tool'), tool_call_id: z.string(), content: textContent }),
 ]);
 
-const tool = z.object({
+const tool = z.strictObject({
   type: z.literal('function'),
-  function: z.object({
+  function: z.strictObject({
     name: z.string(),
     description: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
@@ -47,15 +52,15 @@ const tool = z.object({
 
 const toolChoice = z.union([
   z.enum(['auto', 'none', 'required']),
-  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+  z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: z.string() }) }),
 ]);
 
 const responseFormat = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text') }),
-  z.object({ type: z.literal('json_object') }),
-  z.object({
+  z.strictObject({ type: z.literal('text') }),
+  z.strictObject({ type: z.literal('json_object') }),
+  z.strictObject({
     type: z.literal('json_schema'),
-    json_schema: z.object({
+    json_schema: z.strictObject({
       name: z.string(),
       schema: z.record(z.string(), z.unknown()).optional(),
       strict: z.boolean().nullable().optional(),
@@ -86,7 +91,7 @@ export const chatRequestSchema = z
     user: z.string().optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
     stream: z.boolean().nullable().optional(),
-    stream_options: z.object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() }).nullable().optional(),
+    stream_options: z.strictObject({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() }).nullable().optional(),
     // Accepted for SDK compatibility and not forwarded: they change nothing a gateway controls.
     store: z.boolean().nullable().optional(),
     service_tier: z.string().nullable().optional(),
