@@ -18,15 +18,19 @@ import { createHttpServer } from './server/http.ts';
 import { createOpenAIRoutes } from './server/rest/openai-routes.ts';
 import type { DocStore } from './store/collection.ts';
 import { createEmbeddedStore } from './store/embedded.ts';
+import { createMongoStore } from './store/mongo.ts';
 import { createUsageRecorder } from './store/recorder.ts';
 import { createRequestRepository } from './store/requests-repo.ts';
+import { createRollupRepository } from './store/rollups-repo.ts';
+import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 export interface AppOptions {
   config: Config;
   logger?: Logger;
-  /** Defaults to the embedded store. */
+  /** Overrides the store chosen from config (MongoDB when `storage.mongodbUri` is set, else embedded). */
   store?: DocStore;
+  pubsub?: GatewayPubSub;
 }
 
 export interface App {
@@ -43,19 +47,46 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logging.level);
   const dispatcher = createHttpAgent();
-  const store = options.store ?? createEmbeddedStore();
-  const requests = createRequestRepository(store);
-  await requests.init();
+  const storage = config.storage;
+  const store =
+    options.store ??
+    (storage.mongodbUri
+      ? await createMongoStore({ uri: storage.mongodbUri, database: storage.database, onNotice: (m) => logger.warn(m) })
+      : createEmbeddedStore());
+  const requests = createRequestRepository(store, { retentionDays: storage.retentionDays });
+  const rollups = createRollupRepository(store, { retention: storage.rollupRetention });
+  await Promise.all([requests.init(), rollups.init()]);
+  const pubsub = options.pubsub ?? createGatewayPubSub();
+  let lastRecorderWarning = 0;
   const recorder = createUsageRecorder({
-    repo: requests,
-    onError: (err) => logger.warn({ err }, 'usage recorder could not write a batch'),
+    requests,
+    rollups,
+    // The embedded store cannot fail, so only MongoDB mode writes a spool.
+    ...(store.kind === 'mongodb' && { spool: storage.spool }),
+    batchSize: storage.recorder.batchSize,
+    flushIntervalMs: storage.recorder.flushIntervalMs,
+    writeTimeoutMs: storage.recorder.writeTimeoutMs,
+    maxMemoryRecords: storage.recorder.maxMemoryRecords,
+    onError: (err) => {
+      // Retries can fail many times a second while the store is down: log at most every 10 s.
+      if (Date.now() - lastRecorderWarning < 10_000) return;
+      lastRecorderWarning = Date.now();
+      logger.warn({ err }, 'usage recorder could not write a batch; it stays spooled and is retried');
+    },
+    onRejected: (_record, reason) => logger.error({ reason }, 'usage record refused by the store; set aside'),
   });
   const catalog = createCatalog(config);
   const health = createHealthTracker();
   const gateway = createGateway({
     catalog,
     providers: createProviderRegistry(config.providers, dispatcher),
-    recorder,
+    recorder: {
+      record(r) {
+        recorder.record(r);
+        void pubsub.publish('usage', r);
+      },
+      accepting: () => recorder.accepting(),
+    },
     health,
     logger,
     limits: {
@@ -64,7 +95,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       requestTimeoutMs: config.server.requestTimeoutMs,
     },
   });
-  const services: Services = { config, gateway, catalog, health, requests, recorder };
+  const services: Services = { config, gateway, catalog, health, requests, rollups, recorder, pubsub, store };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
   const server = createHttpServer({ rest, yoga, bodyLimitBytes: config.server.bodyLimitBytes, logger });

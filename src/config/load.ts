@@ -50,7 +50,8 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
   const interpolated = interpolate(raw, env, [], problems);
   if (problems.length) throw new ConfigError(problems);
 
-  const result = configSchema.safeParse(interpolated);
+  const withEnv = withEnvStorage(interpolated, env);
+  const result = configSchema.safeParse(withEnv);
   if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue));
   const config = result.data;
 
@@ -59,6 +60,14 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
   if (env.HOST) config.server.host = env.HOST;
   checkReferences(config);
   return config;
+}
+
+/** MONGODB_URI in the environment selects MongoDB unless the file names a URI itself. */
+function withEnvStorage(raw: unknown, env: Record<string, string | undefined>): unknown {
+  if (!env.MONGODB_URI || !raw || typeof raw !== 'object') return raw;
+  const r = raw as { storage?: { mongodbUri?: string } };
+  if (r.storage?.mongodbUri) return raw;
+  return { ...r, storage: { ...r.storage, mongodbUri: env.MONGODB_URI } };
 }
 
 function parsePort(value: string, name: string): number {

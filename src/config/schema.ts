@@ -142,6 +142,39 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  storage: z
+    .strictObject({
+      /** MongoDB connection string; without one the embedded in-process store is used. */
+      mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI').optional(),
+      database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('switchyard'),
+      /** Raw request rows are kept this many days (TTL). */
+      retentionDays: z.number().positive().max(3650).default(30),
+      rollupRetention: z
+        .strictObject({
+          minuteDays: z.number().positive().default(2),
+          hourDays: z.number().positive().default(90),
+          dayDays: z.number().positive().default(400),
+        })
+        .prefault({}),
+      /** Local write-ahead spool for the usage recorder (MongoDB mode). */
+      spool: z
+        .strictObject({
+          dir: z.string().min(1).default('data/spool'),
+          maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+          /** When the spool is full: refuse new billable requests (503), or drop records and count them. */
+          onFull: z.enum(['reject', 'drop']).default('reject'),
+        })
+        .prefault({}),
+      recorder: z
+        .strictObject({
+          batchSize: z.number().int().min(1).max(10_000).default(500),
+          flushIntervalMs: z.number().int().min(1).default(100),
+          writeTimeoutMs: z.number().int().min(100).default(5_000),
+          maxMemoryRecords: z.number().int().min(100).default(20_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   providers: z.array(providerSchema).default([]),
   models: z.array(modelSchema).default([]),
 });

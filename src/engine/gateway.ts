@@ -14,7 +14,12 @@ import { countText } from '../pricing/tokens.ts';
 import type { Catalog, CatalogModel } from '../routing/catalog.ts';
 import type { HealthTracker } from '../routing/health.ts';
 import type { AttemptRecord, RequestRecord, RequestStatus } from '../store/records.ts';
-import type { UsageRecorder } from '../store/recorder.ts';
+/** Where finished requests go (the usage recorder, and the live feed). */
+export interface RecordSink {
+  record(record: RequestRecord): void;
+  /** False when the usage log cannot take more records: billable requests are refused. */
+  accepting(): boolean;
+}
 import { AppError, toAppError } from './app-error.ts';
 import type { CompletionResult, EmbeddingResult, Gateway, GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
 import { finalizeUsage, ZERO_USAGE, type ReportedUsage } from './usage.ts';
@@ -32,7 +37,7 @@ export interface GatewayLimits {
 export interface GatewayDeps {
   catalog: Catalog;
   providers: ProviderRegistry;
-  recorder: UsageRecorder;
+  recorder: RecordSink;
   health: HealthTracker;
   limits: GatewayLimits;
   logger: Logger;
@@ -48,6 +53,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { catalog, providers, recorder, health, limits, logger } = deps;
 
   function resolveModel(name: string, kind: 'chat' | 'embedding'): { model: CatalogModel; adapter: ProviderAdapter } {
+    if (!recorder.accepting()) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'The usage log is full; billable requests are refused until it drains.', { retryAfterSeconds: 5 });
+    }
     const model = catalog.get(name);
     if (!model || model.kind !== kind) {
       throw new AppError('MODEL_NOT_FOUND', `The model '${name}' does not exist${model ? ` as a ${kind} model` : ''}.`, { param: 'model' });

@@ -3,8 +3,11 @@ import type { Config } from '../config/schema.ts';
 import type { Gateway } from '../engine/types.ts';
 import type { Catalog } from '../routing/catalog.ts';
 import type { HealthTracker } from '../routing/health.ts';
+import type { GatewayPubSub } from '../events/pubsub.ts';
+import type { DocStore } from '../store/collection.ts';
 import type { UsageRecorder } from '../store/recorder.ts';
 import type { RequestRepository } from '../store/requests-repo.ts';
+import type { RollupRepository } from '../store/rollups-repo.ts';
 
 /** Long-lived services, created once by the composition root. */
 export interface Services {
@@ -13,7 +16,10 @@ export interface Services {
   catalog: Catalog;
   health: HealthTracker;
   requests: RequestRepository;
+  rollups: RollupRepository;
   recorder: UsageRecorder;
+  pubsub: GatewayPubSub;
+  store: DocStore;
 }
 
 export interface GraphQLContext {

@@ -30,6 +30,13 @@ export interface IndexSpec {
   expireAfterSeconds?: number;
 }
 
+export interface UpsertResult {
+  matched: number;
+  upserted: number;
+  /** Upserts refused with a duplicate-key error (an update guarded by a filter that no longer matches). */
+  duplicates: number;
+}
+
 export interface UpdateOneOptions {
   upsert?: boolean;
 }
@@ -40,8 +47,11 @@ export interface DocCollection<T extends object = Doc> {
   find(filter: Filter, options?: FindOptions): Promise<T[]>;
   findOne(filter: Filter, options?: Omit<FindOptions, 'limit'>): Promise<T | null>;
   updateOne(filter: Filter, update: Doc, options?: UpdateOneOptions): Promise<{ matched: number; upserted: boolean }>;
-  /** Unordered batch of upserting updates (rollups). */
-  bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<void>;
+  /**
+   * Unordered batch of upserting updates. Duplicate-key refusals are counted, not thrown:
+   * with a guard in the filter (`{_id, seq: {$lt: n}}`) they mean "already applied".
+   */
+  bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<UpsertResult>;
   aggregate<R = Doc>(pipeline: Doc[], options?: { maxTimeMS?: number }): Promise<R[]>;
   countDocuments(filter: Filter, options?: { maxTimeMS?: number }): Promise<number>;
   deleteMany(filter: Filter): Promise<number>;

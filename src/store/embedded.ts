@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { aggregate, find, Query, updateOne as mingoUpdateOne } from 'mingo';
-import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
+import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult, UpsertResult } from './collection.ts';
 
 export interface EmbeddedStoreOptions {
   /** Max documents per collection; the oldest are evicted beyond it. */
@@ -35,7 +35,8 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): DocStor
 
 class EmbeddedCollection implements DocCollection<Doc> {
   private docs: Doc[] = [];
-  private readonly unique = new Map<string, { fields: string[]; keys: Set<string> }>();
+  /** `_id` is always unique, as in MongoDB. */
+  private readonly unique = new Map<string, { fields: string[]; keys: Set<string> }>([['_id_', { fields: ['_id'], keys: new Set() }]]);
   private readonly ttl: Array<{ field: string; seconds: number }> = [];
   private lastSweep = 0;
 
@@ -98,7 +99,9 @@ class EmbeddedCollection implements DocCollection<Doc> {
       const doc = this.docs[idx]!;
       this.removeKeys(doc);
       const arr = [doc];
-      mingoUpdateOne(arr, {}, update as never);
+      // $setOnInsert applies only when an upsert inserts; mingo does not know it.
+      const { $setOnInsert: _ignored, ...onMatch } = update as { $setOnInsert?: Doc };
+      mingoUpdateOne(arr, {}, onMatch as never);
       this.addKeys(arr[0]!);
       return { matched: 1, upserted: false };
     }
@@ -110,15 +113,26 @@ class EmbeddedCollection implements DocCollection<Doc> {
     const arr = [seed as Doc];
     if ($setOnInsert) for (const [k, v] of Object.entries($setOnInsert)) setPath(seed, k, structuredClone(v));
     if (Object.keys(rest).length) mingoUpdateOne(arr, {}, rest as never);
-    if (this.uniqueClash(arr[0]!)) throw new Error(`E11000 duplicate key error collection: ${this.name}`);
+    if (this.uniqueClash(arr[0]!)) throw new DuplicateKeyError(this.name);
     this.addKeys(arr[0]!);
     this.docs.push(arr[0]!);
     this.evict();
     return { matched: 0, upserted: true };
   }
 
-  async bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<void> {
-    for (const op of ops) await this.updateOne(op.filter, op.update, { upsert: true });
+  async bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<UpsertResult> {
+    const result: UpsertResult = { matched: 0, upserted: 0, duplicates: 0 };
+    for (const op of ops) {
+      try {
+        const r = await this.updateOne(op.filter, op.update, { upsert: true });
+        result.matched += r.matched;
+        if (r.upserted) result.upserted++;
+      } catch (err) {
+        if (!(err instanceof DuplicateKeyError)) throw err;
+        result.duplicates++;
+      }
+    }
+    return result;
   }
 
   async aggregate<R = Doc>(pipeline: Doc[]): Promise<R[]> {
@@ -181,6 +195,13 @@ class EmbeddedCollection implements DocCollection<Doc> {
       }
       return true;
     });
+  }
+}
+
+class DuplicateKeyError extends Error {
+  readonly code = 11000;
+  constructor(collection: string) {
+    super(`E11000 duplicate key error collection: ${collection}`);
   }
 }
 

@@ -1,84 +1,351 @@
 /**
- * The usage recorder: the engine hands it each finished request and returns at once; the
- * recorder batches the writes (insertMany) off the request path.
+ * The usage recorder. The engine hands it each finished request and returns at once; nothing
+ * here is awaited on the request path.
+ *
+ * Durability (when a spool directory is configured): every record is appended to a local
+ * write-ahead segment file with a synchronous write before `record` returns, so a process that
+ * is killed loses nothing that was recorded. Segments are closed every `batchSize` records or
+ * `flushIntervalMs`, then written to the store in order by a single writer loop: raw rows with
+ * an unordered `insertMany` (idempotent on the request id), then rollups (idempotent per
+ * segment, see rollups-repo.ts). A segment file is deleted only after both succeeded. When the
+ * store is slow or down, segments stay on disk and are retried with capped exponential backoff;
+ * at start-up, segments left by an earlier process are replayed first. Memory holds at most
+ * `maxMemoryRecords`; older pending segments are re-read from disk. When the spool reaches
+ * `maxBytes`, `accepting()` turns false so admission can refuse billable requests (`onFull:
+ * reject`), or new records are dropped and counted (`onFull: drop`).
+ *
+ * A record the store refuses (bad document) never loses its batch: the batch is split until
+ * the bad record is isolated; it is set aside in `rejected.jsonl` with its reason.
  */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestRecord } from './records.ts';
 import type { RequestRepository } from './requests-repo.ts';
+import type { RollupRepository } from './rollups-repo.ts';
 
 export interface UsageRecorder {
-  /** Never blocks and never throws. */
+  /** Never blocks on the store and never throws. */
   record(record: RequestRecord): void;
-  /** Writes everything queued so far. */
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  /** False while the spool is full and `onFull` is `reject`: admission should refuse billable work. */
+  accepting(): boolean;
+  /** Closes the open segment and waits until everything written so far is stored (or `timeoutMs`). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /** Drains (bounded by `timeoutMs`), then releases files. Undrained segments replay at next start. */
+  close(timeoutMs?: number): Promise<void>;
   stats(): RecorderStats;
 }
 
 export interface RecorderStats {
+  state: 'ok' | 'degraded' | 'full';
+  /** Records recorded but not yet stored. */
   queued: number;
+  /** Bytes of segment files waiting on disk. */
+  spoolBytes: number;
+  spoolSegments: number;
   written: number;
-  failed: number;
+  /** Records set aside because the store refused them. */
+  rejected: number;
+  /** Records dropped because the spool was full (`onFull: drop`). */
+  dropped: number;
+  /** Failed write attempts (each retried). */
+  failedAttempts: number;
+  lastError: string | undefined;
+}
+
+export interface SpoolOptions {
+  dir: string;
+  maxBytes: number;
+  onFull: 'reject' | 'drop';
 }
 
 export interface RecorderOptions {
-  repo: RequestRepository;
+  requests: RequestRepository;
+  rollups?: RollupRepository;
+  /** Without a spool the recorder is memory-only (the embedded store cannot fail). */
+  spool?: SpoolOptions;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Called after a record was durably written (live feeds). */
-  onWritten?: (records: RequestRecord[]) => void;
+  /** A write slower than this counts as failed; the segment stays spooled and is retried. */
+  writeTimeoutMs?: number;
+  maxBackoffMs?: number;
+  /** Records kept in memory for pending segments; beyond it they are re-read from disk. */
+  maxMemoryRecords?: number;
   onError?: (err: unknown) => void;
+  onRejected?: (record: unknown, reason: string) => void;
 }
+
+interface Segment {
+  writer: string;
+  seq: number;
+  path: string | undefined;
+  /** In memory, or undefined when evicted (then read from `path`). */
+  records: RequestRecord[] | undefined;
+  count: number;
+  bytes: number;
+}
+
+const SEGMENT_RE = /^seg-([A-Za-z0-9]+)-(\d{10})\.jsonl$/;
 
 export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
   const batchSize = o.batchSize ?? 500;
-  const interval = o.flushIntervalMs ?? 100;
-  let queue: RequestRecord[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let inflight: Promise<void> = Promise.resolve();
-  let written = 0;
-  let failed = 0;
+  const flushIntervalMs = o.flushIntervalMs ?? 100;
+  const writeTimeoutMs = o.writeTimeoutMs ?? 5_000;
+  const maxBackoffMs = o.maxBackoffMs ?? 5_000;
+  const maxMemoryRecords = o.maxMemoryRecords ?? 20_000;
+  const spool = o.spool;
+  const writer = randomBytes(6).toString('hex');
 
-  function schedule(): void {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, interval);
-    timer.unref();
+  let seq = 0;
+  let current: (Segment & { fd: number | undefined }) | undefined;
+  const pending: Segment[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let closing = false;
+  let degraded = false;
+  const counters = { written: 0, rejected: 0, dropped: 0, failedAttempts: 0 };
+  let lastError: string | undefined;
+
+  if (spool) {
+    mkdirSync(spool.dir, { recursive: true });
+    // Segments left by an earlier process (crash, SIGKILL, unreachable store) replay first.
+    const leftovers = readdirSync(spool.dir)
+      .map((name) => ({ name, m: SEGMENT_RE.exec(name) }))
+      .filter((f): f is { name: string; m: RegExpExecArray } => f.m !== null)
+      .map(({ name, m }) => ({ name, writer: m[1]!, seq: Number(m[2]), mtime: statSync(join(spool.dir, name)).mtimeMs }))
+      .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
+    for (const f of leftovers) {
+      const path = join(spool.dir, f.name);
+      pending.push({ writer: f.writer, seq: f.seq, path, records: undefined, count: -1, bytes: statSync(path).size });
+    }
+    if (pending.length) kick();
   }
 
-  function flush(): Promise<void> {
-    inflight = inflight.then(async () => {
-      while (queue.length) {
-        const batch = queue.slice(0, batchSize);
-        queue = queue.slice(batch.length);
-        try {
-          const res = await o.repo.insertMany(batch);
-          const bad = new Set(res.errors.filter((e) => !e.duplicate).map((e) => e.index));
-          failed += bad.size;
-          written += batch.length - bad.size;
-          o.onWritten?.(batch.filter((_, i) => !bad.has(i)));
-        } catch (err) {
-          failed += batch.length;
-          o.onError?.(err);
-        }
+  const spoolBytes = () => pending.reduce((n, s) => n + s.bytes, 0) + (current?.bytes ?? 0);
+  const full = () => !!spool && spoolBytes() >= spool.maxBytes;
+
+  function openSegment(): Segment & { fd: number | undefined } {
+    seq++;
+    const path = spool ? join(spool.dir, `seg-${writer}-${String(seq).padStart(10, '0')}.jsonl`) : undefined;
+    return { writer, seq, path, records: [], count: 0, bytes: 0, fd: path ? openSync(path, 'a') : undefined };
+  }
+
+  function rotate(): void {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!current || current.count === 0) return;
+    if (current.fd !== undefined) closeSync(current.fd);
+    const { fd: _fd, ...segment } = current;
+    pending.push(segment);
+    current = undefined;
+    evictIfNeeded();
+    kick();
+  }
+
+  /** Keeps memory bounded: the newest pending segments give up their in-memory copy first. */
+  function evictIfNeeded(): void {
+    if (!spool) return;
+    let inMemory = pending.reduce((n, s) => n + (s.records?.length ?? 0), 0);
+    for (let i = pending.length - 1; i > 0 && inMemory > maxMemoryRecords; i--) {
+      const s = pending[i]!;
+      if (s.records) {
+        inMemory -= s.records.length;
+        s.records = undefined;
       }
+    }
+  }
+
+  function kick(): void {
+    if (wake) {
+      wake();
+      wake = undefined;
+    }
+    if (loop) return;
+    loop = run().finally(() => {
+      loop = undefined;
+      // A segment queued after run() saw an empty queue but before this ran must not wait.
+      if (pending.length && !closing) kick();
     });
-    return inflight;
+  }
+
+  async function run(): Promise<void> {
+    let backoff = 100;
+    while (pending.length) {
+      const seg = pending[0]!;
+      try {
+        const records = seg.records ?? readSegment(seg);
+        await withTimeout(store(records, seg), writeTimeoutMs);
+        if (seg.path) unlinkSafe(seg.path);
+        pending.shift();
+        counters.written += records.length;
+        degraded = false;
+        backoff = 100;
+      } catch (err) {
+        counters.failedAttempts++;
+        degraded = true;
+        lastError = err instanceof Error ? err.message : String(err);
+        o.onError?.(err);
+        if (!spool && pending.length > 1 && pending.reduce((n, s) => n + s.count, 0) > maxMemoryRecords) {
+          // Memory-only recorder: bounded, so the oldest batch is dropped and counted.
+          counters.dropped += pending.shift()!.count;
+        }
+        if (closing) return;
+        const jitter = Math.random() * backoff * 0.25;
+        await Promise.race([sleep(backoff + jitter), new Promise<void>((r) => (wake = r))]);
+        backoff = Math.min(maxBackoffMs, backoff * 2);
+      }
+    }
+  }
+
+  /** Writes raw rows, then rollups. A refused record is isolated by splitting, then set aside. */
+  async function store(records: RequestRecord[], seg: Segment): Promise<void> {
+    const accepted = await insertIsolating(records);
+    if (o.rollups && accepted.length) await o.rollups.apply(accepted, seg.writer, seg.seq);
+  }
+
+  async function insertIsolating(records: RequestRecord[]): Promise<RequestRecord[]> {
+    if (!records.length) return [];
+    let res;
+    try {
+      res = await o.requests.insertMany(records);
+    } catch (err) {
+      if (isTransient(err) || records.length === 1) {
+        if (records.length === 1 && !isTransient(err)) {
+          setAside(records[0], reasonOf(err));
+          return [];
+        }
+        throw err;
+      }
+      const mid = records.length >> 1;
+      return [...(await insertIsolating(records.slice(0, mid))), ...(await insertIsolating(records.slice(mid)))];
+    }
+    const bad = new Set<number>();
+    for (const e of res.errors) {
+      if (e.duplicate) continue;
+      bad.add(e.index);
+      setAside(records[e.index], e.message);
+    }
+    return bad.size ? records.filter((_, i) => !bad.has(i)) : records;
+  }
+
+  function setAside(record: unknown, reason: string): void {
+    counters.rejected++;
+    o.onRejected?.(record, reason);
+    if (spool) {
+      appendFileSync(join(spool.dir, 'rejected.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), reason, record })}\n`);
+    }
+  }
+
+  function readSegment(seg: Segment): RequestRecord[] {
+    const text = readFileSync(seg.path!, 'utf8');
+    const records: RequestRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        records.push(revive(JSON.parse(line)));
+      } catch {
+        // A torn last line from a crash mid-write: that record never completed its append.
+      }
+    }
+    seg.count = records.length;
+    return records;
   }
 
   return {
     record(record) {
-      queue.push(record);
-      if (queue.length >= batchSize) void flush();
-      else schedule();
+      if (spool && full() && spool.onFull === 'drop') {
+        counters.dropped++;
+        return;
+      }
+      current ??= openSegment();
+      if (current.fd !== undefined) {
+        const line = `${JSON.stringify(record)}\n`;
+        try {
+          writeSync(current.fd, line);
+          current.bytes += Buffer.byteLength(line);
+        } catch (err) {
+          lastError = err instanceof Error ? err.message : String(err);
+          o.onError?.(err);
+        }
+      }
+      current.records!.push(record);
+      current.count++;
+      if (current.count >= batchSize) rotate();
+      else if (!timer) {
+        timer = setTimeout(rotate, flushIntervalMs);
+        timer.unref();
+      }
     },
-    flush,
-    async close() {
+    accepting: () => !(spool && spool.onFull === 'reject' && full()),
+    async flush(timeoutMs = 10_000) {
+      rotate();
+      const deadline = Date.now() + timeoutMs;
+      while (pending.length && Date.now() < deadline) {
+        kick();
+        await Promise.race([loop, sleep(Math.max(1, deadline - Date.now()))]);
+      }
+      return pending.length === 0;
+    },
+    async close(timeoutMs = 10_000) {
+      await this.flush(timeoutMs);
+      closing = true;
+      wake?.();
       if (timer) clearTimeout(timer);
-      timer = undefined;
-      await flush();
     },
-    stats: () => ({ queued: queue.length, written, failed }),
+    stats: () => ({
+      state: full() ? 'full' : degraded ? 'degraded' : 'ok',
+      queued: pending.reduce((n, s) => n + Math.max(0, s.count), 0) + (current?.count ?? 0),
+      spoolBytes: spoolBytes(),
+      spoolSegments: pending.length,
+      written: counters.written,
+      rejected: counters.rejected,
+      dropped: counters.dropped,
+      failedAttempts: counters.failedAttempts,
+      lastError,
+    }),
   };
+}
+
+function revive(raw: RequestRecord & { time: string | Date }): RequestRecord {
+  return { ...raw, time: new Date(raw.time) };
+}
+
+function unlinkSafe(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new TransientError(`store write timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+class TransientError extends Error {}
+
+/** Network trouble, timeouts and server-side overload are retried; anything else is about the data. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof TransientError) return true;
+  const e = err as { name?: string; code?: unknown; errorLabels?: unknown; hasErrorLabel?: (l: string) => boolean };
+  const name = e?.name ?? '';
+  if (/Network|ServerSelection|Timeout|PoolCleared|NotPrimary|Interrupted|Topology/.test(name)) return true;
+  if (typeof e?.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('TransientTransactionError'))) return true;
+  // MaxTimeMSExpired, HostUnreachable, ShutdownInProgress and the like.
+  if (typeof e?.code === 'number' && [6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(e.code)) return true;
+  return false;
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -35,6 +35,8 @@ export interface RequestRecord {
   /** Client metadata tags (string values). */
   tags: Record<string, string>;
   requestedModel: string;
+  /** Route that planned the request, when one did. */
+  route?: string;
   /** Public name of the model that served (or last tried). */
   servedModel?: string;
   upstreamModel?: string;

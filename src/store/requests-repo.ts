@@ -3,8 +3,38 @@
  * request id (`_id`), newest-first keyset pagination. Indexes live here, beside the queries
  * that need them.
  */
+import { z } from 'zod';
 import type { DocCollection, DocStore, Filter, IndexSpec, InsertManyResult } from './collection.ts';
 import type { RequestRecord } from './records.ts';
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const shortString = z.string().max(256);
+
+/** Stored documents are validated at the repository boundary; a bad one is refused alone. */
+const recordSchema = z.object({
+  requestId: z.string().min(1).max(128),
+  time: z.date().refine((d) => !Number.isNaN(d.getTime()), 'invalid date'),
+  frontDoor: z.enum(['graphql', 'rest']),
+  operation: z.enum(['chat', 'embedding']),
+  stream: z.boolean(),
+  keyId: shortString.optional(),
+  teamId: shortString.optional(),
+  tags: z.record(z.string().max(64).regex(/^[^$.]/), z.string().max(256)),
+  requestedModel: shortString,
+  route: shortString.optional(),
+  servedModel: shortString.optional(),
+  upstreamModel: shortString.optional(),
+  provider: shortString.optional(),
+  attempts: z.array(z.object({ provider: shortString, model: shortString, outcome: z.string(), durationMs: count }).passthrough()).max(32),
+  usage: z.object({ inputTokens: count, outputTokens: count, cachedInputTokens: count, reasoningTokens: count, source: z.enum(['reported', 'estimated']) }),
+  costMicros: count,
+  priceVersion: shortString.optional(),
+  latencyMs: count,
+  ttftMs: count.optional(),
+  status: z.enum(['success', 'error', 'aborted']),
+  errorCode: shortString.optional(),
+  finishReason: shortString.optional(),
+}).passthrough();
 
 export type RequestDoc = RequestRecord & { _id: string };
 
@@ -42,8 +72,19 @@ export function createRequestRepository(store: DocStore, options: { retentionDay
     async init() {
       await col.createIndexes(requestIndexes(retentionDays));
     },
-    insertMany(records) {
-      return col.insertMany(records.map((r) => ({ _id: r.requestId, ...r })));
+    async insertMany(records) {
+      const invalid: InsertManyResult['errors'] = [];
+      const valid: Array<{ doc: RequestDoc; index: number }> = [];
+      records.forEach((r, index) => {
+        const check = recordSchema.safeParse(r);
+        if (check.success) valid.push({ doc: { _id: r.requestId, ...r }, index });
+        else invalid.push({ index, duplicate: false, message: `invalid record: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      });
+      const res = await col.insertMany(valid.map((v) => v.doc));
+      return {
+        insertedCount: res.insertedCount,
+        errors: [...invalid, ...res.errors.map((e) => ({ ...e, index: valid[e.index]!.index }))],
+      };
     },
     async page({ first, after, filter = {} }) {
       const limit = Math.min(Math.max(1, Math.trunc(first) || 1), MAX_PAGE_SIZE);

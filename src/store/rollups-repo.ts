@@ -1,0 +1,227 @@
+/**
+ * The `usage_rollups` repository: counters per time bucket (minute, hour, day) x key x team x
+ * model x provider x route x status (and x one tag, in separate documents), upserted with `$inc`
+ * so analytics read buckets, not raw rows.
+ *
+ * Exactly-once without transactions: each document belongs to one writer (a recorder instance)
+ * and carries the sequence number of the last batch applied to it. An update is guarded by
+ * `{_id, seq: {$lt: batchSeq}}`: a replayed batch matches nothing, its upsert hits the `_id` and
+ * is refused as a duplicate, which means "already applied". One writer never updates a
+ * document concurrently with itself, so this also holds on servers without atomic updates.
+ */
+import { createHash } from 'node:crypto';
+import type { DocCollection, DocStore, Filter, IndexSpec } from './collection.ts';
+import type { RequestRecord } from './records.ts';
+
+export type Granularity = 'minute' | 'hour' | 'day';
+export const GRANULARITY_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** Dimensions a rollup is keyed by. `null` means "not known" (e.g. no key in open mode). */
+export interface RollupDims {
+  keyId: string | null;
+  teamId: string | null;
+  model: string;
+  provider: string | null;
+  route: string | null;
+  status: string;
+  tagKey: string | null;
+  tagValue: string | null;
+}
+
+export interface RollupCounters {
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+  /** Integer micro-dollars. */
+  costMicros: number;
+  /** Requests whose usage was estimated. */
+  estimated: number;
+  latencySumMs: number;
+  ttftSumMs: number;
+  ttftCount: number;
+  /** Latency histogram: bin index -> count (see `histogramBin`). */
+  lat: Record<string, number>;
+  ttft: Record<string, number>;
+}
+
+export type RollupDoc = RollupDims &
+  RollupCounters & {
+    _id: string;
+    g: Granularity;
+    start: Date;
+    /** Documents expire at this time (retention per granularity). */
+    expireAt: Date;
+    writer: string;
+    seq: number;
+  };
+
+export interface RollupRetention {
+  minuteDays: number;
+  hourDays: number;
+  dayDays: number;
+}
+
+export const DEFAULT_ROLLUP_RETENTION: RollupRetention = { minuteDays: 2, hourDays: 90, dayDays: 400 };
+
+export interface RollupRepository {
+  init(): Promise<void>;
+  /** Applies a batch's increments; idempotent per (writer, seq). */
+  apply(records: readonly RequestRecord[], writer: string, seq: number): Promise<{ applied: number; alreadyApplied: number }>;
+  /** Bucket documents of one granularity in [from, to), filtered by dimensions. */
+  find(args: { g: Granularity; from: Date; to: Date; filter: Filter; limit: number; maxTimeMS: number }): Promise<RollupDoc[]>;
+}
+
+export function rollupIndexes(): IndexSpec[] {
+  return [
+    { key: { g: 1, start: 1 }, name: 'g_start' },
+    { key: { expireAt: 1 }, name: 'retention_ttl', expireAfterSeconds: 0 },
+  ];
+}
+
+/** Log-scale histogram bins (factor 1.25): bin b covers (1.25^(b-1), 1.25^b] ms; b = 0 covers <= 1 ms. */
+const BIN_BASE = Math.log(1.25);
+const MAX_BIN = 90;
+export function histogramBin(ms: number): number {
+  if (ms <= 1) return 0;
+  return Math.min(MAX_BIN, Math.ceil(Math.log(ms) / BIN_BASE));
+}
+export function binMidpointMs(bin: number): number {
+  if (bin === 0) return 1;
+  return Math.sqrt(1.25 ** (bin - 1) * 1.25 ** bin);
+}
+
+/** Quantile (0..1) from a histogram, as the geometric midpoint of the bin that holds it. */
+export function histogramQuantile(hist: Record<string, number>, q: number): number | null {
+  const bins = Object.entries(hist)
+    .map(([k, n]) => [Number(k.slice(1)), n] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0]);
+  const total = bins.reduce((s, [, n]) => s + n, 0);
+  if (!total) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (const [bin, n] of bins) {
+    seen += n;
+    if (seen >= rank) return binMidpointMs(bin);
+  }
+  return binMidpointMs(bins.at(-1)![0]);
+}
+
+export function bucketStart(time: Date, g: Granularity): Date {
+  const ms = GRANULARITY_MS[g];
+  return new Date(Math.floor(time.getTime() / ms) * ms);
+}
+
+function dimsOf(r: RequestRecord, tag?: [string, string]): RollupDims {
+  return {
+    keyId: r.keyId ?? null,
+    teamId: r.teamId ?? null,
+    model: r.servedModel ?? r.requestedModel,
+    provider: r.provider ?? null,
+    route: r.route ?? null,
+    status: r.status,
+    tagKey: tag?.[0] ?? null,
+    tagValue: tag?.[1] ?? null,
+  };
+}
+
+interface Pending {
+  _id: string;
+  g: Granularity;
+  start: Date;
+  dims: RollupDims;
+  inc: Record<string, number>;
+}
+
+export function createRollupRepository(
+  store: DocStore,
+  options: { retention?: RollupRetention; now?: () => number } = {},
+): RollupRepository {
+  const col: DocCollection<RollupDoc> = store.collection<RollupDoc>('usage_rollups');
+  const retention = options.retention ?? DEFAULT_ROLLUP_RETENTION;
+  const now = options.now ?? Date.now;
+  const keepMs: Record<Granularity, number> = {
+    minute: retention.minuteDays * 86_400_000,
+    hour: retention.hourDays * 86_400_000,
+    day: retention.dayDays * 86_400_000,
+  };
+
+  return {
+    async init() {
+      await col.createIndexes(rollupIndexes());
+    },
+
+    async apply(records, writer, seq) {
+      const docs = new Map<string, Pending>();
+      const t = now();
+      for (const r of records) {
+        const inc = increments(r);
+        const variants: RollupDims[] = [dimsOf(r), ...Object.entries(r.tags ?? {}).map((tag) => dimsOf(r, tag))];
+        for (const g of ['minute', 'hour', 'day'] as const) {
+          const start = bucketStart(r.time, g);
+          // A bucket already past its retention would be deleted at once: skip writing it.
+          if (start.getTime() + GRANULARITY_MS[g] + keepMs[g] <= t) continue;
+          for (const dims of variants) {
+            const id = rollupId(g, start, writer, dims);
+            let p = docs.get(id);
+            if (!p) {
+              p = { _id: id, g, start, dims, inc: {} };
+              docs.set(id, p);
+            }
+            for (const [k, v] of Object.entries(inc)) p.inc[k] = (p.inc[k] ?? 0) + v;
+          }
+        }
+      }
+      const ops = [...docs.values()].map((p) => ({
+        filter: { _id: p._id, seq: { $lt: seq } },
+        update: {
+          $inc: p.inc,
+          $set: { seq },
+          $setOnInsert: {
+            g: p.g,
+            start: p.start,
+            expireAt: new Date(p.start.getTime() + GRANULARITY_MS[p.g] + keepMs[p.g]),
+            writer,
+            ...p.dims,
+          },
+        },
+      }));
+      const res = await col.bulkUpsert(ops);
+      return { applied: res.matched + res.upserted, alreadyApplied: res.duplicates };
+    },
+
+    find({ g, from, to, filter, limit, maxTimeMS }) {
+      return col.find({ ...filter, g, start: { $gte: from, $lt: to } }, { limit, maxTimeMS });
+    },
+  };
+}
+
+function increments(r: RequestRecord): Record<string, number> {
+  const inc: Record<string, number> = {
+    requests: 1,
+    inputTokens: r.usage.inputTokens,
+    outputTokens: r.usage.outputTokens,
+    cachedInputTokens: r.usage.cachedInputTokens,
+    reasoningTokens: r.usage.reasoningTokens,
+    costMicros: r.costMicros,
+    latencySumMs: r.latencyMs,
+    [`lat.b${histogramBin(r.latencyMs)}`]: 1,
+  };
+  if (r.status !== 'success') inc.errors = 1;
+  if (r.usage.source === 'estimated') inc.estimated = 1;
+  if (r.ttftMs !== undefined) {
+    inc.ttftSumMs = r.ttftMs;
+    inc.ttftCount = 1;
+    inc[`ttft.b${histogramBin(r.ttftMs)}`] = 1;
+  }
+  return inc;
+}
+
+function rollupId(g: Granularity, start: Date, writer: string, d: RollupDims): string {
+  return createHash('sha1')
+    .update(JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.tagKey, d.tagValue]))
+    .digest('base64url');
+}
