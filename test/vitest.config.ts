@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
+    // Finds or starts a MongoDB-compatible server once per run (never skipped: it fails loudly).
+    globalSetup: ['test/harness/mongo-global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -30,13 +30,6 @@ export interface IndexSpec {
   expireAfterSeconds?: number;
 }
 
-export interface UpsertResult {
-  matched: number;
-  upserted: number;
-  /** Upserts refused with a duplicate-key error (an update guarded by a filter that no longer matches). */
-  duplicates: number;
-}
-
 export interface UpdateOneOptions {
   upsert?: boolean;
 }
@@ -48,10 +41,10 @@ export interface DocCollection<T extends object = Doc> {
   findOne(filter: Filter, options?: Omit<FindOptions, 'limit'>): Promise<T | null>;
   updateOne(filter: Filter, update: Doc, options?: UpdateOneOptions): Promise<{ matched: number; upserted: boolean }>;
   /**
-   * Unordered batch of upserting updates. Duplicate-key refusals are counted, not thrown:
-   * with a guard in the filter (`{_id, seq: {$lt: n}}`) they mean "already applied".
+   * Unordered batch of single-document updates without upsert (so no duplicate-key errors,
+   * which some servers let stop a whole batch). Returns how many matched.
    */
-  bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<UpsertResult>;
+  bulkUpdate(ops: Array<{ filter: Filter; update: Doc }>): Promise<{ matched: number }>;
   aggregate<R = Doc>(pipeline: Doc[], options?: { maxTimeMS?: number }): Promise<R[]>;
   countDocuments(filter: Filter, options?: { maxTimeMS?: number }): Promise<number>;
   deleteMany(filter: Filter): Promise<number>;

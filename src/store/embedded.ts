@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { aggregate, find, Query, updateOne as mingoUpdateOne } from 'mingo';
-import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult, UpsertResult } from './collection.ts';
+import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
 
 export interface EmbeddedStoreOptions {
   /** Max documents per collection; the oldest are evicted beyond it. */
@@ -120,19 +120,10 @@ class EmbeddedCollection implements DocCollection<Doc> {
     return { matched: 0, upserted: true };
   }
 
-  async bulkUpsert(ops: Array<{ filter: Filter; update: Doc }>): Promise<UpsertResult> {
-    const result: UpsertResult = { matched: 0, upserted: 0, duplicates: 0 };
-    for (const op of ops) {
-      try {
-        const r = await this.updateOne(op.filter, op.update, { upsert: true });
-        result.matched += r.matched;
-        if (r.upserted) result.upserted++;
-      } catch (err) {
-        if (!(err instanceof DuplicateKeyError)) throw err;
-        result.duplicates++;
-      }
-    }
-    return result;
+  async bulkUpdate(ops: Array<{ filter: Filter; update: Doc }>): Promise<{ matched: number }> {
+    let matched = 0;
+    for (const op of ops) matched += (await this.updateOne(op.filter, op.update)).matched;
+    return { matched };
   }
 
   async aggregate<R = Doc>(pipeline: Doc[]): Promise<R[]> {

@@ -1,10 +1,10 @@
 /**
  * DocStore over the official MongoDB driver. Plain MongoDB code that also runs on FerretDB:
- * where the server lacks TTL indexes, a periodic sweeper deletes expired documents; upsert
+ * where the server lacks TTL indexes, a periodic sweeper deletes expired documents; update
  * batches are sent in commands of at most 50 updates.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type MongoClientOptions } from 'mongodb';
-import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult, UpsertResult } from './collection.ts';
+import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
 
 export interface MongoStoreOptions {
   uri: string;
@@ -23,7 +23,7 @@ export interface MongoStore extends DocStore {
   readonly db: Db;
 }
 
-const UPSERT_CHUNK = 50;
+const UPDATE_CHUNK = 50;
 const NOT_IMPLEMENTED = 238;
 
 export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore> {
@@ -73,27 +73,14 @@ export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore
         const res = await col.updateOne(filter, update, { upsert: options.upsert ?? false });
         return { matched: res.matchedCount, upserted: res.upsertedCount > 0 };
       },
-      async bulkUpsert(ops) {
-        const result: UpsertResult = { matched: 0, upserted: 0, duplicates: 0 };
-        for (let i = 0; i < ops.length; i += UPSERT_CHUNK) {
-          const chunk: AnyBulkWriteOperation<Doc>[] = ops.slice(i, i + UPSERT_CHUNK).map((op) => ({
-            updateOne: { filter: op.filter, update: op.update, upsert: true },
-          }));
-          try {
-            const res = await col.bulkWrite(chunk, { ordered: false });
-            result.matched += res.matchedCount;
-            result.upserted += res.upsertedCount;
-          } catch (err) {
-            if (!(err instanceof MongoBulkWriteError)) throw err;
-            const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-            const other = writeErrors.filter((e) => e.code !== 11000);
-            if (other.length) throw err;
-            result.matched += err.result.matchedCount;
-            result.upserted += err.result.upsertedCount;
-            result.duplicates += writeErrors.length;
-          }
+      async bulkUpdate(ops) {
+        let matched = 0;
+        // Small commands: FerretDB hangs on update commands matching 100 or more documents.
+        for (let i = 0; i < ops.length; i += UPDATE_CHUNK) {
+          const chunk: AnyBulkWriteOperation<Doc>[] = ops.slice(i, i + UPDATE_CHUNK).map((op) => ({ updateOne: { filter: op.filter, update: op.update } }));
+          matched += (await col.bulkWrite(chunk, { ordered: false })).matchedCount;
         }
-        return result;
+        return { matched };
       },
       async aggregate<R>(pipeline: Doc[], options: { maxTimeMS?: number } = {}) {
         return col.aggregate<R & Doc>(pipeline, options.maxTimeMS ? { maxTimeMS: options.maxTimeMS } : {}).toArray() as Promise<R[]>;

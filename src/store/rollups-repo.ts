@@ -4,10 +4,12 @@
  * so analytics read buckets, not raw rows.
  *
  * Exactly-once without transactions: each document belongs to one writer (a recorder instance)
- * and carries the sequence number of the last batch applied to it. An update is guarded by
- * `{_id, seq: {$lt: batchSeq}}`: a replayed batch matches nothing, its upsert hits the `_id` and
- * is refused as a duplicate, which means "already applied". One writer never updates a
- * document concurrently with itself, so this also holds on servers without atomic updates.
+ * and carries the sequence number of the last batch applied to it. A batch first inserts the
+ * documents it needs as zeroed skeletons (unordered; existing ones are refused as duplicates,
+ * harmlessly), then updates them with `$inc` guarded by `{_id, seq: {$lt: batchSeq}}`, so a
+ * replayed batch matches nothing. No step relies on an upsert's duplicate-key error (FerretDB
+ * stops a whole update batch at the first one), and one writer never updates a document
+ * concurrently with itself, so this also holds on servers without atomic updates.
  */
 import { createHash } from 'node:crypto';
 import type { DocCollection, DocStore, Filter, IndexSpec } from './collection.ts';
@@ -175,22 +177,21 @@ export function createRollupRepository(
           }
         }
       }
-      const ops = [...docs.values()].map((p) => ({
-        filter: { _id: p._id, seq: { $lt: seq } },
-        update: {
-          $inc: p.inc,
-          $set: { seq },
-          $setOnInsert: {
-            g: p.g,
-            start: p.start,
-            expireAt: new Date(p.start.getTime() + GRANULARITY_MS[p.g] + keepMs[p.g]),
-            writer,
-            ...p.dims,
-          },
-        },
-      }));
-      const res = await col.bulkUpsert(ops);
-      return { applied: res.matched + res.upserted, alreadyApplied: res.duplicates };
+      const pendingDocs = [...docs.values()];
+      const skeletons = pendingDocs.map((p) => ({
+        _id: p._id,
+        g: p.g,
+        start: p.start,
+        expireAt: new Date(p.start.getTime() + GRANULARITY_MS[p.g] + keepMs[p.g]),
+        writer,
+        seq: 0,
+        ...p.dims,
+      })) as unknown as RollupDoc[];
+      const created = await col.insertMany(skeletons);
+      const failed = created.errors.find((e) => !e.duplicate);
+      if (failed) throw new Error(`usage rollup insert failed: ${failed.message}`);
+      const res = await col.bulkUpdate(pendingDocs.map((p) => ({ filter: { _id: p._id, seq: { $lt: seq } }, update: { $inc: p.inc, $set: { seq } } })));
+      return { applied: res.matched, alreadyApplied: pendingDocs.length - res.matched };
     },
 
     find({ g, from, to, filter, limit, maxTimeMS }) {
