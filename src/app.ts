@@ -23,6 +23,9 @@ import { createUsageRecorder } from './store/recorder.ts';
 import { createRequestRepository } from './store/requests-repo.ts';
 import { createRollupRepository } from './store/rollups-repo.ts';
 import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
+import { createKeyRepository } from './governance/keys-repo.ts';
+import { createTeamRepository } from './governance/teams-repo.ts';
+import { createAuditRepository } from './store/audit-repo.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 export interface AppOptions {
@@ -55,7 +58,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       : createEmbeddedStore());
   const requests = createRequestRepository(store, { retentionDays: storage.retentionDays });
   const rollups = createRollupRepository(store, { retention: storage.rollupRetention });
-  await Promise.all([requests.init(), rollups.init()]);
+  const audit = createAuditRepository(store);
+  const keys = createKeyRepository(store);
+  const teams = createTeamRepository(store);
+  await Promise.all([requests.init(), rollups.init(), audit.init(), keys.init(), teams.init()]);
   const pubsub = options.pubsub ?? createGatewayPubSub();
   let lastRecorderWarning = 0;
   const recorder = createUsageRecorder({
@@ -73,7 +79,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       lastRecorderWarning = Date.now();
       logger.warn({ err }, 'usage recorder could not write a batch; it stays spooled and is retried');
     },
-    onRejected: (_record, reason) => logger.error({ reason }, 'usage record refused by the store; set aside'),
+    onRejected: (record, reason) => {
+      logger.error({ reason }, 'usage record refused by the store; set aside');
+      const requestId = (record as { requestId?: unknown } | undefined)?.requestId;
+      audit
+        .append({ actor: 'system', action: 'usage.record_rejected', outcome: 'failure', ...(typeof requestId === 'string' && { target: requestId }), details: { reason: reason.slice(0, 200) } })
+        .catch(() => undefined);
+    },
   });
   const catalog = createCatalog(config);
   const health = createHealthTracker();
@@ -95,7 +107,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       requestTimeoutMs: config.server.requestTimeoutMs,
     },
   });
-  const services: Services = { config, gateway, catalog, health, requests, rollups, recorder, pubsub, store };
+  const services: Services = { config, gateway, catalog, health, requests, rollups, audit, keys, teams, recorder, pubsub, store };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
   const server = createHttpServer({ rest, yoga, bodyLimitBytes: config.server.bodyLimitBytes, logger });

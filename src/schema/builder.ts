@@ -1,5 +1,6 @@
 /** The Pothos builder: plugins and scalars only; types live in their own files. */
 import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
@@ -17,7 +18,7 @@ export const builder = new SchemaBuilder<{
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
-  plugins: [RelayPlugin, SimpleObjectsPlugin],
+  plugins: [RelayPlugin, SimpleObjectsPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',

@@ -4,6 +4,9 @@ import type { Gateway } from '../engine/types.ts';
 import type { Catalog } from '../routing/catalog.ts';
 import type { HealthTracker } from '../routing/health.ts';
 import type { GatewayPubSub } from '../events/pubsub.ts';
+import type { KeyRepository } from '../governance/keys-repo.ts';
+import type { TeamRepository } from '../governance/teams-repo.ts';
+import type { AuditRepository } from '../store/audit-repo.ts';
 import type { DocStore } from '../store/collection.ts';
 import type { UsageRecorder } from '../store/recorder.ts';
 import type { RequestRepository } from '../store/requests-repo.ts';
@@ -17,6 +20,9 @@ export interface Services {
   health: HealthTracker;
   requests: RequestRepository;
   rollups: RollupRepository;
+  audit: AuditRepository;
+  keys: KeyRepository;
+  teams: TeamRepository;
   recorder: UsageRecorder;
   pubsub: GatewayPubSub;
   store: DocStore;
@@ -29,4 +35,9 @@ export interface GraphQLContext {
   receivedAt: number;
   startedAt: number;
   services: Services;
+  /**
+   * What the caller may read: `null` for everything, else only these teams' usage, requests,
+   * audit events and keys. Every read resolver applies it (see scope.ts).
+   */
+  scope: { teamIds: string[] | null };
 }

@@ -6,7 +6,11 @@ import './completion.ts';
 import './embedding.ts';
 import './model.ts';
 import './provider.ts';
+import './governance.ts';
 import './request-log.ts';
+import './usage-analytics.ts';
+import './audit.ts';
+import './health.ts';
 
 let schema: GraphQLSchema | undefined;
 

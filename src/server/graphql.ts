@@ -45,6 +45,7 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
       startedAt: startedAt ?? performance.now(),
       signal: signal ?? request.signal,
       services,
+      scope: { teamIds: null },
     }),
     plugins: [
       EnvelopArmorPlugin({

@@ -45,11 +45,44 @@ export interface RequestPage {
   hasNextPage: boolean;
 }
 
+/** Typed request-log filter; mapped field by field, never spread into a query. */
+export interface RequestFilter {
+  from: Date;
+  to: Date;
+  keyIds?: string[] | undefined;
+  teamIds?: string[] | undefined;
+  models?: string[] | undefined;
+  providers?: string[] | undefined;
+  statuses?: string[] | undefined;
+  frontDoors?: string[] | undefined;
+  /** Requests carrying this tag (key validated by the caller as a plain field name). */
+  tag?: { key: string; value: string } | undefined;
+}
+
+export function requestQuery(f: RequestFilter): Filter {
+  const q: Filter = { time: { $gte: f.from, $lt: f.to } };
+  const inList = (field: string, values: string[] | undefined) => {
+    // An empty list matches nothing (a scope that allows no team), unlike an absent one.
+    if (values) q[field] = { $in: values.map(String) };
+  };
+  inList('keyId', f.keyIds);
+  inList('teamId', f.teamIds);
+  inList('servedModel', f.models);
+  inList('provider', f.providers);
+  inList('status', f.statuses);
+  inList('frontDoor', f.frontDoors);
+  if (f.tag) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_:-]{0,63}$/.test(f.tag.key)) throw new Error('invalid tag key');
+    q[`tags.${f.tag.key}`] = String(f.tag.value);
+  }
+  return q;
+}
+
 export interface RequestRepository {
   init(): Promise<void>;
   insertMany(records: RequestRecord[]): Promise<InsertManyResult>;
   /** Newest first. `first` is clamped to 1..500. */
-  page(args: { first: number; after?: string | null; filter?: Filter }): Promise<RequestPage>;
+  page(args: { first: number; after?: string | null; filter?: RequestFilter }): Promise<RequestPage>;
   findById(requestId: string): Promise<RequestRecord | null>;
 }
 
@@ -86,9 +119,9 @@ export function createRequestRepository(store: DocStore, options: { retentionDay
         errors: [...invalid, ...res.errors.map((e) => ({ ...e, index: valid[e.index]!.index }))],
       };
     },
-    async page({ first, after, filter = {} }) {
+    async page({ first, after, filter }) {
       const limit = Math.min(Math.max(1, Math.trunc(first) || 1), MAX_PAGE_SIZE);
-      const query: Filter = { ...filter };
+      const query: Filter = filter ? requestQuery(filter) : {};
       const cursor = after ? decodeCursor(after) : undefined;
       if (cursor) {
         query.$or = [{ time: { $lt: cursor.time } }, { time: cursor.time, _id: { $lt: cursor.id } }];
