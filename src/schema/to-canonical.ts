@@ -35,6 +35,8 @@ export interface CompletionInputShape {
 const bad = (param: string, message: string) => new AppError('BAD_USER_INPUT', message, { param });
 
 export const TAG_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;
+/** Keys that mean something to JavaScript objects; refused so stored tags can never reach a prototype. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Validates client metadata tags: bounded count and sizes, keys safe as field names. */
 export function toTags(entries: Iterable<[string, unknown]>, param = 'metadata'): Record<string, string> {
@@ -42,7 +44,9 @@ export function toTags(entries: Iterable<[string, unknown]>, param = 'metadata')
   let n = 0;
   for (const [key, value] of entries) {
     if (++n > 16) throw bad(param, 'At most 16 metadata entries are allowed.');
-    if (!TAG_KEY.test(key) || key.includes('.')) throw bad(param, `Metadata key '${key.slice(0, 64)}' is not allowed: use letters, digits, "_", ":" or "-".`);
+    if (!TAG_KEY.test(key) || key.includes('.') || RESERVED_KEYS.has(key)) {
+      throw bad(param, `Metadata key '${key.slice(0, 64)}' is not allowed: use letters, digits, "_", ":" or "-".`);
+    }
     if (typeof value !== 'string' || value.length > 256) throw bad(param, `Metadata value of '${key}' must be a string of at most 256 characters.`);
     tags[key] = value;
   }

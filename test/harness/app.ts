@@ -2,6 +2,9 @@
  * Disposable gateway for tests: a real app on a loopback port, a log sink to assert on, and a
  * typed GraphQL-over-HTTP helper for codegen'd operations.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createApp, type App } from '../../src/app.ts';
@@ -23,7 +26,9 @@ export interface TestApp {
 
 export async function createTestApp(raw: ConfigInput = { providers: [{ id: 'mock', type: 'mock' }] }, options: { env?: Record<string, string>; store?: DocStore } = {}): Promise<TestApp> {
   const logs: string[] = [];
-  const config = parseConfig(raw, options.env ?? {});
+  // Never spool into the working tree: a fresh temp dir unless the test names one.
+  const spoolDir = raw.storage?.spool?.dir ?? mkdtempSync(join(tmpdir(), 'switchyard-spool-'));
+  const config = parseConfig({ ...raw, storage: { ...raw.storage, spool: { ...raw.storage?.spool, dir: spoolDir } } }, options.env ?? {});
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
   const app = await createApp({ config, logger, ...(options.store && { store: options.store }) });
   const url = await app.listen(0, '127.0.0.1');

@@ -89,7 +89,11 @@ export const chatRequestSchema = z
     presence_penalty: num.nullable().optional(),
     frequency_penalty: num.nullable().optional(),
     user: z.string().optional(),
-    metadata: z.record(z.string(), z.string()).nullable().optional(),
+    // Checked key by key in toTags: a record schema would silently drop a "__proto__" key.
+    metadata: z
+      .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'metadata must be an object of strings')
+      .nullable()
+      .optional(),
     stream: z.boolean().nullable().optional(),
     stream_options: z.strictObject({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() }).nullable().optional(),
     // Accepted for SDK compatibility and not forwarded: they change nothing a gateway controls.
