@@ -10,7 +10,10 @@ import type { Config } from './config/schema.ts';
 import { createGateway } from './engine/gateway.ts';
 import { createHttpAgent } from './providers/http.ts';
 import { createProviderRegistry } from './providers/registry.ts';
+import { createBreakers } from './routing/breaker.ts';
 import { createCatalog } from './routing/catalog.ts';
+import { compileRoutes } from './routing/compile.ts';
+import { createRetryBudget } from './routing/retry.ts';
 import { createHealthTracker } from './routing/health.ts';
 import type { Services } from './schema/context.ts';
 import { attachGraphQLWebSocket, createGraphQL } from './server/graphql.ts';
@@ -88,9 +91,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   });
   const catalog = createCatalog(config);
+  const routes = compileRoutes(config, catalog);
   const health = createHealthTracker();
+  const breakers = createBreakers(config.routing.breaker);
+  const budget = createRetryBudget(config.routing.retryBudget);
   const gateway = createGateway({
     catalog,
+    routes,
+    breakers,
+    budget,
     providers: createProviderRegistry(config.providers, dispatcher),
     recorder: {
       record(r) {
@@ -107,7 +116,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       requestTimeoutMs: config.server.requestTimeoutMs,
     },
   });
-  const services: Services = { config, gateway, catalog, health, requests, rollups, audit, keys, teams, recorder, pubsub, store };
+  const services: Services = { config, gateway, catalog, routes, breakers, health, requests, rollups, audit, keys, teams, recorder, pubsub, store };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
   const server = createHttpServer({ rest, yoga, bodyLimitBytes: config.server.bodyLimitBytes, logger });

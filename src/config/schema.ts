@@ -112,6 +112,99 @@ export const modelSchema = z.strictObject({
   region: z.string().max(32).optional(),
 });
 
+// ---------------------------------------------------------------- routes
+
+/** A route target: a model or route name, a weighted reference, or an inline nested route. */
+export type TargetConfig = string | { model: string; weight?: number } | { route: string; weight?: number } | (RouteBodyConfig & { weight?: number });
+
+export interface RuleConfig {
+  name?: string;
+  when: {
+    /** All of these tags must be present with these values. */
+    tags?: Record<string, string>;
+    minPromptTokens?: number;
+    maxPromptTokens?: number;
+    /** The request needs all of these capabilities. */
+    capabilities?: Capability[];
+    /** The request's complexity tier is one of these. */
+    complexity?: Array<'simple' | 'moderate' | 'complex'>;
+    /** The request's `region` metadata tag is one of these. */
+    regions?: string[];
+  };
+  target: TargetConfig;
+}
+
+export interface RouteBodyConfig {
+  strategy: 'single' | 'fallback' | 'weighted' | 'latency' | 'cheapest' | 'conditional' | 'complexity';
+  targets?: TargetConfig[];
+  rules?: RuleConfig[];
+  default?: TargetConfig;
+  tiers?: { simple: TargetConfig; moderate: TargetConfig; complex: TargetConfig };
+}
+
+const weight = z.number().positive().max(1_000_000).optional();
+
+const ruleSchema: z.ZodType<RuleConfig> = z.lazy(() =>
+  z.strictObject({
+    name: z.string().max(64).optional(),
+    when: z.strictObject({
+      tags: z.record(z.string(), z.string()).optional(),
+      minPromptTokens: z.number().int().min(0).optional(),
+      maxPromptTokens: z.number().int().min(0).optional(),
+      capabilities: z.array(capabilitySchema).optional(),
+      complexity: z.array(z.enum(['simple', 'moderate', 'complex'])).optional(),
+      regions: z.array(z.string()).optional(),
+    }),
+    target: targetSchema,
+  }),
+);
+
+const routeBodyShape = {
+  strategy: z.enum(['single', 'fallback', 'weighted', 'latency', 'cheapest', 'conditional', 'complexity']),
+  targets: z.array(z.lazy(() => targetSchema)).min(1).optional(),
+  rules: z.array(ruleSchema).optional(),
+  default: z.lazy(() => targetSchema).optional(),
+  tiers: z.lazy(() => z.strictObject({ simple: targetSchema, moderate: targetSchema, complex: targetSchema })).optional(),
+};
+
+const targetSchema: z.ZodType<TargetConfig> = z.lazy(() =>
+  z.union([
+    z.string().min(1),
+    z.strictObject({ model: z.string().min(1), weight }),
+    z.strictObject({ route: z.string().min(1), weight }),
+    z.strictObject({ ...routeBodyShape, weight }),
+  ]),
+) as z.ZodType<TargetConfig>;
+
+const retrySchema = z
+  .strictObject({
+    /** Tries per target, the first included. */
+    maxAttempts: z.number().int().min(1).max(10).default(2),
+    baseDelayMs: z.number().int().min(0).default(200),
+    maxDelayMs: z.number().int().min(0).default(5_000),
+  })
+  .prefault({});
+
+export const routeSchema = z.strictObject({
+  /** Public name clients use as `model` (or `auto`). */
+  name: id,
+  aliases: z.array(id).default([]),
+  ...routeBodyShape,
+  retry: retrySchema,
+  /** Per-attempt time limit; defaults to the provider's timeoutMs. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Overall deadline including retries; defaults to server.requestTimeoutMs. */
+  deadlineMs: z.number().int().positive().optional(),
+  /** Fall back on retryable errors only (default), or on any error. */
+  fallbackOn: z.enum(['retryable', 'any']).default('retryable'),
+  /** Streams: start the next target if no first token arrived within this many ms. */
+  hedgeAfterMs: z.number().int().positive().optional(),
+  /** Data residency: only targets in these regions. */
+  regions: z.array(z.string()).optional(),
+  /** Model whose prices measure savings; defaults to the first target. */
+  baseline: z.string().optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .object({
@@ -175,8 +268,35 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  routing: z
+    .strictObject({
+      /** Retry policy of plain model requests (routes set their own). */
+      retry: retrySchema,
+      breaker: z
+        .strictObject({
+          /** Open after this many consecutive failures... */
+          consecutiveFailures: z.number().int().min(1).default(5),
+          /** ...or when the failure rate over the window reaches this, with at least minRequests. */
+          failureRate: z.number().min(0).max(1).default(0.5),
+          minRequests: z.number().int().min(1).default(20),
+          windowMs: z.number().int().positive().default(30_000),
+          /** Time open before a half-open probe. */
+          openMs: z.number().int().positive().default(30_000),
+        })
+        .prefault({}),
+      retryBudget: z
+        .strictObject({
+          /** Extra attempts (retries and fallbacks) allowed per request, on average. */
+          ratio: z.number().min(0).max(10).default(0.2),
+          /** Extra attempts always allowed per second, so low traffic can still retry. */
+          minPerSecond: z.number().min(0).default(5),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   providers: z.array(providerSchema).default([]),
   models: z.array(modelSchema).default([]),
+  routes: z.array(routeSchema).default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -184,3 +304,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type Capability = z.infer<typeof capabilitySchema>;
+export type RouteConfig = z.infer<typeof routeSchema>;

@@ -16,6 +16,7 @@ export type AppErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'POLICY_VIOLATION'
   | 'CONTEXT_LENGTH_EXCEEDED'
+  | 'NO_ROUTE'
   | 'PROVIDER_ERROR'
   | 'PROVIDER_RATE_LIMITED'
   | 'PROVIDER_QUOTA_EXHAUSTED'
@@ -43,6 +44,7 @@ export const APP_ERROR_CODES: Record<AppErrorCode, CodeInfo> = {
   BUDGET_EXCEEDED: { http: 429, openaiType: 'insufficient_quota' },
   POLICY_VIOLATION: { http: 400, openaiType: 'invalid_request_error' },
   CONTEXT_LENGTH_EXCEEDED: { http: 400, openaiType: 'invalid_request_error' },
+  NO_ROUTE: { http: 400, openaiType: 'invalid_request_error' },
   PROVIDER_ERROR: { http: 502, openaiType: 'api_error' },
   PROVIDER_RATE_LIMITED: { http: 429, openaiType: 'rate_limit_error' },
   PROVIDER_QUOTA_EXHAUSTED: { http: 429, openaiType: 'insufficient_quota' },

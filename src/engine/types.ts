@@ -1,6 +1,8 @@
 /** Types shared by the engine and its two front doors. */
 import type { CanonicalRequest, Choice, EmbeddingRequest, FinishReason, Usage } from '../providers/canonical.ts';
-import type { FrontDoor } from '../store/records.ts';
+import type { FeaturesWithDetail } from '../routing/features.ts';
+import type { Plan, Route } from '../routing/types.ts';
+import type { AttemptRecord, FrontDoor } from '../store/records.ts';
 import type { AppError } from './app-error.ts';
 
 export interface RequestContext {
@@ -26,12 +28,16 @@ export interface CompletionResult {
   /** Model id reported by the provider. */
   upstreamModel: string;
   provider: string;
+  /** The configured route that planned the request, if any. */
+  route: string | undefined;
   choices: Choice[];
   usage: Usage;
   /** Integer micro-dollars. */
   costMicros: number;
   latencyMs: number;
   ttftMs: number;
+  /** Every attempt made, in order (retries, fallbacks, the success). */
+  attempts: AttemptRecord[];
 }
 
 export type GatewayStreamEvent =
@@ -50,6 +56,13 @@ export interface GatewayStream extends AsyncIterable<GatewayStreamEvent> {
   model: string;
   upstreamModel: string;
   provider: string;
+  route: string | undefined;
+}
+
+export interface RoutePreview {
+  route: Route;
+  features: FeaturesWithDetail;
+  plan: Plan;
 }
 
 export interface EmbeddingResult {
@@ -67,4 +80,6 @@ export interface Gateway {
   /** Resolves once an upstream accepted the stream; rejects (typed) if none did. */
   stream(req: CanonicalRequest, ctx: RequestContext): Promise<GatewayStream>;
   embed(req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResult>;
+  /** The plan a request would get now, without calling any provider. */
+  preview(req: CanonicalRequest, stream: boolean): RoutePreview;
 }

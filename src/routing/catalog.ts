@@ -44,7 +44,8 @@ export function createCatalog(config: Config): Catalog {
     pricing: { input: m.pricing.input, output: m.pricing.output, cachedInput: m.pricing.cachedInput ?? m.pricing.input },
     contextWindow: m.contextWindow,
     maxOutputTokens: m.maxOutputTokens,
-    capabilities: new Set(m.capabilities),
+    // A model that honours JSON schemas also honours plain JSON mode.
+    capabilities: new Set(m.capabilities.includes('json_schema') ? [...m.capabilities, 'json_object' as const] : m.capabilities),
     region: m.region,
   }));
   for (const m of models) {

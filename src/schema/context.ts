@@ -1,7 +1,9 @@
 /** What every resolver receives. Built per operation by the server; resolvers reach all I/O through it. */
 import type { Config } from '../config/schema.ts';
 import type { Gateway } from '../engine/types.ts';
+import type { Breakers } from '../routing/breaker.ts';
 import type { Catalog } from '../routing/catalog.ts';
+import type { RouteTable } from '../routing/compile.ts';
 import type { HealthTracker } from '../routing/health.ts';
 import type { GatewayPubSub } from '../events/pubsub.ts';
 import type { KeyRepository } from '../governance/keys-repo.ts';
@@ -17,6 +19,8 @@ export interface Services {
   config: Config;
   gateway: Gateway;
   catalog: Catalog;
+  routes: RouteTable;
+  breakers: Breakers;
   health: HealthTracker;
   requests: RequestRepository;
   rollups: RollupRepository;

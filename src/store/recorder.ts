@@ -16,6 +16,12 @@
  *
  * A record the store refuses (bad document) never loses its batch: the batch is split until
  * the bad record is isolated; it is set aside in `rejected.jsonl` with its reason.
+ *
+ * A batch counts as stored only when the store accounted for every document (inserted, duplicate
+ * or refused); anything less (a connection cut mid-write can surface as an "empty" bulk error) is
+ * a transient failure. At most one write is outstanding: after a timeout the next attempt waits
+ * for the abandoned one to settle (the driver bounds it), and takes its result if it succeeded,
+ * so one writer never races itself on the rollup documents (see rollups-repo.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -84,6 +90,8 @@ interface Segment {
   records: RequestRecord[] | undefined;
   count: number;
   bytes: number;
+  /** Records of this segment already set aside, so a retried segment does not set them aside again. */
+  setAside?: Set<string>;
 }
 
 const SEGMENT_RE = /^seg-([A-Za-z0-9]+)-(\d{10})\.jsonl$/;
@@ -105,6 +113,8 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
   let wake: (() => void) | undefined;
   let closing = false;
   let degraded = false;
+  /** The write attempt still running (a timed-out attempt is not cancelled by the driver). */
+  let inflight: { seg: Segment; done: Promise<number> } | undefined;
   const counters = { written: 0, rejected: 0, dropped: 0, failedAttempts: 0 };
   let lastError: string | undefined;
 
@@ -177,11 +187,29 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
     while (pending.length) {
       const seg = pending[0]!;
       try {
-        const records = seg.records ?? readSegment(seg);
-        await withTimeout(store(records, seg), writeTimeoutMs);
+        if (inflight && inflight.seg !== seg) {
+          // The attempt belongs to a segment no longer queued (dropped): let it settle first.
+          await withTimeout(inflight.done.catch(() => 0), writeTimeoutMs);
+          inflight = undefined;
+        }
+        if (!inflight) {
+          const records = seg.records ?? readSegment(seg);
+          const done = store(records, seg).then(() => records.length);
+          done.catch(() => undefined); // may settle after a timeout, when nobody awaits it
+          inflight = { seg, done };
+        }
+        let written: number;
+        try {
+          written = await withTimeout(inflight.done, writeTimeoutMs);
+        } catch (err) {
+          // A timeout leaves the attempt running: the next try waits for it instead of racing it.
+          if (!(err instanceof WriteTimeoutError)) inflight = undefined;
+          throw err;
+        }
+        inflight = undefined;
         if (seg.path) unlinkSafe(seg.path);
         pending.shift();
-        counters.written += records.length;
+        counters.written += written;
         degraded = false;
         backoff = 100;
       } catch (err) {
@@ -203,11 +231,11 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
 
   /** Writes raw rows, then rollups. A refused record is isolated by splitting, then set aside. */
   async function store(records: RequestRecord[], seg: Segment): Promise<void> {
-    const accepted = await insertIsolating(records);
+    const accepted = await insertIsolating(records, seg);
     if (o.rollups && accepted.length) await o.rollups.apply(accepted, seg.writer, seg.seq);
   }
 
-  async function insertIsolating(records: RequestRecord[]): Promise<RequestRecord[]> {
+  async function insertIsolating(records: RequestRecord[], seg: Segment): Promise<RequestRecord[]> {
     if (!records.length) return [];
     let res;
     try {
@@ -215,24 +243,36 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
     } catch (err) {
       if (isTransient(err) || records.length === 1) {
         if (records.length === 1 && !isTransient(err)) {
-          setAside(records[0], reasonOf(err));
+          setAside(seg, records[0], reasonOf(err));
           return [];
         }
         throw err;
       }
       const mid = records.length >> 1;
-      return [...(await insertIsolating(records.slice(0, mid))), ...(await insertIsolating(records.slice(mid)))];
+      return [...(await insertIsolating(records.slice(0, mid), seg)), ...(await insertIsolating(records.slice(mid), seg))];
+    }
+    // Every document must be accounted for. A connection lost mid-write can come back as a bulk
+    // error with no per-document errors (reported as "0 inserted, no errors"): not stored.
+    const accounted = new Set(res.errors.map((e) => e.index)).size + res.insertedCount;
+    if (accounted < records.length) {
+      throw new TransientError(`the store acknowledged ${accounted} of ${records.length} documents`);
     }
     const bad = new Set<number>();
     for (const e of res.errors) {
       if (e.duplicate) continue;
       bad.add(e.index);
-      setAside(records[e.index], e.message);
+      setAside(seg, records[e.index], e.message);
     }
     return bad.size ? records.filter((_, i) => !bad.has(i)) : records;
   }
 
-  function setAside(record: unknown, reason: string): void {
+  function setAside(seg: Segment, record: unknown, reason: string): void {
+    // A segment is retried whole when a later step fails (rollups, a sibling half): its bad
+    // records are refused again then, but set aside (and counted) once.
+    const key = typeof (record as RequestRecord | undefined)?.requestId === 'string' ? (record as RequestRecord).requestId : JSON.stringify(record);
+    seg.setAside ??= new Set();
+    if (seg.setAside.has(key)) return;
+    seg.setAside.add(key);
     counters.rejected++;
     o.onRejected?.(record, reason);
     if (spool) {
@@ -327,12 +367,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     p.finally(() => clearTimeout(t)),
     new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new TransientError(`store write timed out after ${ms} ms`)), ms);
+      t = setTimeout(() => reject(new WriteTimeoutError(`store write timed out after ${ms} ms`)), ms);
     }),
   ]);
 }
 
 class TransientError extends Error {}
+class WriteTimeoutError extends TransientError {}
 
 /** Network trouble, timeouts and server-side overload are retried; anything else is about the data. */
 function isTransient(err: unknown): boolean {

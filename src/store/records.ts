@@ -7,7 +7,15 @@ export interface AttemptRecord {
   provider: string;
   /** Public model name of the target. */
   model: string;
-  outcome: 'success' | 'error' | 'aborted';
+  /**
+   * success; error; aborted (client went away); skipped (breaker open or retry budget spent,
+   * nothing sent); cancelled (lost a hedge race).
+   */
+  outcome: 'success' | 'error' | 'aborted' | 'skipped' | 'cancelled';
+  /** Why the planner chose this target. */
+  reason?: string;
+  /** Cost of this attempt when it consumed tokens of its own (cancelled hedges), micro-dollars. */
+  costMicros?: number;
   errorCode?: string;
   /** Upstream HTTP status when the attempt failed with one. */
   upstreamStatus?: number;
@@ -43,8 +51,10 @@ export interface RequestRecord {
   provider?: string;
   attempts: AttemptRecord[];
   usage: UsageRecord;
-  /** Integer micro-dollars. */
+  /** Integer micro-dollars, every attempt included. */
   costMicros: number;
+  /** What the same usage would have cost on the route's baseline (or the requested) model. */
+  baselineCostMicros?: number;
   /** Price table version used for `costMicros`. */
   priceVersion?: string;
   latencyMs: number;

@@ -32,6 +32,7 @@ describe('graphql-ws subscription', () => {
   beforeAll(async () => {
     fake = await startOpenAIFake('openai');
     gw = await createTestApp({
+      routing: { retry: { maxAttempts: 1 } },
       providers: [
         { id: 'mock', type: 'mock', tokensPerSecond: 500 },
         { id: 'openai', type: 'openai', apiKey: 'sk-ws-test', baseUrl: `${fake.url}/v1` },

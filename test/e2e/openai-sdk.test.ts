@@ -15,6 +15,7 @@ describe('official openai SDK against the gateway', () => {
   beforeAll(async () => {
     fake = await startOpenAIFake('openai');
     gw = await createTestApp({
+      routing: { retry: { maxAttempts: 1 } },
       providers: [
         { id: 'mock', type: 'mock' },
         { id: 'openai', type: 'openai', apiKey: UPSTREAM_KEY, baseUrl: `${fake.url}/v1` },

@@ -33,6 +33,8 @@ describe('front-door safety', () => {
     evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
     gw = await createTestApp({
       server: { graphql: { maxDepth: 4 } },
+      // One try per request: these tests map single upstream errors (retries are tested with routing).
+      routing: { retry: { maxAttempts: 1 } },
       providers: [
         { id: 'mock', type: 'mock' },
         { id: 'openai', type: 'openai', apiKey: OPENAI_KEY, baseUrl: `${fake.url}/v1` },

@@ -1,0 +1,162 @@
+/**
+ * Executes a plan: tries targets in planned order with retries (jittered exponential backoff
+ * that honours the provider's requested delay) inside one overall deadline; stops on errors
+ * that are not retryable unless the route falls back on any error; spends the shared retry
+ * budget on every extra attempt; consults and feeds the circuit breakers. The loop fits on a
+ * screen; the planner did the thinking.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProviderAdapter } from '../providers/adapter.ts';
+import { ProviderError, type ProviderErrorCode } from '../providers/errors.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { Breakers } from '../routing/breaker.ts';
+import type { CatalogModel } from '../routing/catalog.ts';
+import type { HealthTracker } from '../routing/health.ts';
+import { backoffDelayMs, type RetryBudget } from '../routing/retry.ts';
+import type { Plan, Rng, Route } from '../routing/types.ts';
+import type { AttemptRecord } from '../store/records.ts';
+import { AppError, toAppError } from './app-error.ts';
+
+export interface AttemptDeps {
+  providers: ProviderRegistry;
+  breakers: Breakers;
+  budget: RetryBudget;
+  health: HealthTracker;
+  rng: Rng;
+}
+
+/**
+ * One target call; resolves with whatever the caller needs (a response, or an opened stream).
+ * A stream calls `firstByte()` once its first event arrived: the per-attempt time limit then
+ * stops applying (the overall deadline still does).
+ */
+export type CallTarget<T> = (model: CatalogModel, adapter: ProviderAdapter, signal: AbortSignal, firstByte: () => void) => Promise<T>;
+
+export interface AttemptSignals {
+  /** The client went away. */
+  client: AbortSignal;
+  /** The request's overall deadline (reason: a timeout ProviderError). */
+  deadline: AbortSignal;
+  /** performance.now() at which the deadline falls. */
+  deadlineAt: number;
+}
+
+export interface AttemptsResult<T> {
+  value: T;
+  model: CatalogModel;
+  attempts: AttemptRecord[];
+  /** performance.now() when the successful attempt started. */
+  startedAt: number;
+}
+
+/** Errors that say something about a provider's health (not about the request). */
+const BREAKER_CODES: ReadonlySet<ProviderErrorCode> = new Set(['rate_limited', 'overloaded', 'server_error', 'timeout', 'network', 'stream_truncated', 'malformed_response']);
+
+export function countsForBreaker(err: unknown): boolean {
+  return err instanceof ProviderError && BREAKER_CODES.has(err.code);
+}
+
+export class AttemptsFailed extends Error {
+  constructor(
+    readonly error: AppError,
+    readonly attempts: AttemptRecord[],
+  ) {
+    super(error.message);
+  }
+}
+
+export function attemptRecord(model: CatalogModel, outcome: AttemptRecord['outcome'], startedAt: number, reason: string | undefined, err?: unknown): AttemptRecord {
+  const pe = err instanceof ProviderError ? err : err instanceof AppError && err.cause instanceof ProviderError ? err.cause : undefined;
+  return {
+    provider: model.provider,
+    model: model.name,
+    outcome,
+    durationMs: Math.max(0, Math.round(performance.now() - startedAt)),
+    ...(reason && { reason }),
+    ...(err !== undefined && { errorCode: pe?.code ?? toAppError(err).code }),
+    ...(pe?.status !== undefined && { upstreamStatus: pe.status }),
+  };
+}
+
+export async function runAttempts<T>(
+  deps: AttemptDeps,
+  route: Route,
+  plan: Plan,
+  signals: AttemptSignals,
+  call: CallTarget<T>,
+  firstIndex = 0,
+  attempts: AttemptRecord[] = [],
+): Promise<AttemptsResult<T>> {
+  const { deadlineAt, client: clientSignal } = signals;
+  let lastError: unknown;
+  targets: for (let i = firstIndex; i < plan.attempts.length; i++) {
+    const planned = plan.attempts[i]!;
+    const model = planned.model;
+    const adapter = deps.providers.get(model.provider);
+    if (!adapter) continue;
+    let retryAfterMs: number | undefined;
+    for (let tryNo = 0; tryNo < route.retry.maxAttempts; tryNo++) {
+      const now = performance.now();
+      if (attempts.length > 0 && !deps.budget.tryWithdraw()) {
+        attempts.push({ ...attemptRecord(model, 'skipped', now, planned.reason), errorCode: 'retry_budget_exhausted' });
+        break targets;
+      }
+      if (!deps.breakers.tryAcquire(model.name)) {
+        attempts.push({ ...attemptRecord(model, 'skipped', now, planned.reason), errorCode: 'breaker_open' });
+        continue targets;
+      }
+      if (tryNo > 0) {
+        const delay = backoffDelayMs(tryNo, route.retry.baseDelayMs, route.retry.maxDelayMs, deps.rng, retryAfterMs);
+        if (now + delay >= deadlineAt) {
+          deps.breakers.success(model.name); // release a half-open probe slot we did not use
+          continue targets;
+        }
+        try {
+          await sleep(delay, undefined, { signal: clientSignal });
+        } catch {
+          throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client'), attempts);
+        }
+      }
+      const startedAt = performance.now();
+      const timer = route.timeoutMs === undefined ? undefined : attemptTimer(route.timeoutMs, model.provider);
+      const signal = AbortSignal.any(timer ? [clientSignal, signals.deadline, timer.signal] : [clientSignal, signals.deadline]);
+      try {
+        const value = await call(model, adapter, signal, () => timer?.disarm());
+        timer?.disarm();
+        deps.breakers.success(model.name);
+        return { value, model, attempts, startedAt };
+      } catch (err) {
+        timer?.disarm();
+        lastError = err;
+        const aborted = clientSignal.aborted;
+        attempts.push(attemptRecord(model, aborted ? 'aborted' : 'error', startedAt, planned.reason, err));
+        if (aborted) throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client', { cause: err }), attempts);
+        if (countsForBreaker(err)) deps.breakers.failure(model.name);
+        else deps.breakers.success(model.name);
+        const pe = err instanceof ProviderError ? err : undefined;
+        if (pe) {
+          deps.health.failure(model.name, pe.code);
+          deps.health.failure(model.provider, pe.code);
+        }
+        if (!pe?.retryable) {
+          if (route.fallbackOn === 'any' && pe) continue targets;
+          throw new AttemptsFailed(toAppError(err), attempts);
+        }
+        retryAfterMs = pe.retryAfterMs;
+        if (retryAfterMs !== undefined && performance.now() + retryAfterMs >= deadlineAt) continue targets;
+      }
+    }
+  }
+  const error = lastError
+    ? toAppError(lastError)
+    : new AppError('PROVIDER_UNAVAILABLE', `No target of '${plan.route}' could be tried (circuit breakers open or retry budget spent).`, { retryAfterSeconds: 5 });
+  throw new AttemptsFailed(error, attempts);
+}
+
+/** A cancellable timeout whose abort reason is a retryable ProviderError (adapters report `timeout`). */
+export function attemptTimer(ms: number, provider: string): { signal: AbortSignal; disarm(): void } {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(new ProviderError({ provider, code: 'timeout', message: `upstream ${provider} did not answer within ${ms} ms` })), ms);
+  t.unref();
+  return { signal: c.signal, disarm: () => clearTimeout(t) };
+}

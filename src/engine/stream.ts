@@ -1,0 +1,261 @@
+/**
+ * Streaming execution. A stream is "opened" only once its first event arrived, so every
+ * failure before the first byte reaches the client can retry or fail over; after that the
+ * stream ends with an error event and the usage consumed so far is recorded. Optional
+ * hedging: if the first token has not arrived within `hedgeAfterMs`, the next target starts
+ * too; the first to answer wins and the other is cancelled, both attempts' usage recorded.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CanonicalRequest, FinishReason, StreamEvent, ToolCall, Usage } from '../providers/canonical.ts';
+import type { ProviderError } from '../providers/errors.ts';
+import { costMicros } from '../pricing/cost.ts';
+import type { CatalogModel } from '../routing/catalog.ts';
+import type { HealthTracker } from '../routing/health.ts';
+import type { AttemptRecord, RequestStatus } from '../store/records.ts';
+import { AppError, toAppError } from './app-error.ts';
+import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult, type CallTarget } from './attempts.ts';
+import type { Prepared } from './gateway.ts';
+import type { Recording } from './recording.ts';
+import type { GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
+import { finalizeUsage, type ReportedUsage } from './usage.ts';
+
+export interface OpenedStream {
+  iterator: AsyncIterator<StreamEvent>;
+  /** Events read while waiting for the first content event. */
+  buffered: StreamEvent[];
+  /** The upstream ended before any content event. */
+  ended: boolean;
+  /** Aborts this attempt's upstream request. */
+  abort: AbortController;
+  request: CanonicalRequest;
+}
+
+export interface StreamDeps {
+  attemptDeps: AttemptDeps;
+  health: HealthTracker;
+  recording: Recording;
+  requestFor(p: Prepared, model: CatalogModel): CanonicalRequest;
+}
+
+const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call' || e.type === 'finish';
+
+function opener(deps: StreamDeps, p: Prepared): CallTarget<OpenedStream> {
+  return async (model, adapter, signal, firstByte) => {
+    const abort = new AbortController();
+    const request = deps.requestFor(p, model);
+    const iterable = await adapter.chatStream(request, { upstreamModel: model.upstream, signal: AbortSignal.any([signal, abort.signal]) });
+    const iterator = iterable[Symbol.asyncIterator]();
+    const buffered: StreamEvent[] = [];
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) {
+        firstByte();
+        return { iterator, buffered, ended: true, abort, request };
+      }
+      buffered.push(r.value);
+      if (isContent(r.value)) {
+        firstByte();
+        return { iterator, buffered, ended: false, abort, request };
+      }
+    }
+  };
+}
+
+type Opened = AttemptsResult<OpenedStream>;
+
+/** Opens the stream through the attempt loop, hedging the first target when the route says so. */
+export async function openStream(deps: StreamDeps, p: Prepared, ctx: RequestContext, signals: AttemptSignals): Promise<Opened> {
+  const call = opener(deps, p);
+  const hedgeAfter = p.route.hedgeAfterMs;
+  if (hedgeAfter === undefined || p.plan.attempts.length < 2) return runAttempts(deps.attemptDeps, p.route, p.plan, signals, call);
+
+  const lanes = [0, 1].map((i) => {
+    const cancel = new AbortController();
+    return { index: i, cancel, promise: undefined as Promise<Opened> | undefined };
+  });
+  const only = (i: number) => ({ ...p.plan, attempts: [p.plan.attempts[i]!] });
+  const start = (lane: (typeof lanes)[number]) => {
+    lane.promise = runAttempts(deps.attemptDeps, p.route, only(lane.index), { ...signals, client: AbortSignal.any([signals.client, lane.cancel.signal]) }, call);
+    lane.promise.catch(() => undefined);
+    return lane.promise;
+  };
+  const [a, b] = lanes as [(typeof lanes)[number], (typeof lanes)[number]];
+  const first = await Promise.race([start(a).then(() => 'done' as const, () => 'done' as const), sleep(hedgeAfter).then(() => 'hedge' as const)]);
+  if (first === 'done') {
+    try {
+      return await a.promise!;
+    } catch (err) {
+      if (!(err instanceof AttemptsFailed) || err.error.code === 'CLIENT_CLOSED_REQUEST' || !retryableFailure(err)) throw err;
+      return runAttempts(deps.attemptDeps, p.route, p.plan, signals, call, 1, err.attempts);
+    }
+  }
+  start(b);
+  let winner: Opened;
+  try {
+    winner = await Promise.any([a.promise!, b.promise!]);
+  } catch (agg) {
+    const errors = (agg as AggregateError).errors as AttemptsFailed[];
+    const attempts = errors.flatMap((e) => (e instanceof AttemptsFailed ? e.attempts : []));
+    if (signals.client.aborted) throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client'), attempts);
+    return runAttempts(deps.attemptDeps, p.route, p.plan, signals, call, 2, attempts);
+  }
+  // Cancel the loser and account for what it consumed: its prompt, and any output it sent.
+  const loser = winner.model === p.plan.attempts[0]!.model ? b : a;
+  loser.cancel.abort();
+  const loserModel = p.plan.attempts[loser.index]!.model;
+  const lost = await loser.promise!.then(
+    (o) => {
+      o.value.abort.abort();
+      void o.value.iterator.return?.();
+      return { attempts: o.attempts, output: textOf(o.value.buffered) };
+    },
+    (e: unknown) => ({ attempts: e instanceof AttemptsFailed ? e.attempts : [], output: '' }),
+  );
+  const loserUsage = finalizeUsage(deps.requestFor(p, loserModel), undefined, { text: lost.output, toolCalls: [] }, false);
+  const cancelled: AttemptRecord = {
+    ...attemptRecord(loserModel, 'cancelled', performance.now(), p.plan.attempts[loser.index]!.reason),
+    costMicros: costMicros(loserUsage, loserModel.price),
+  };
+  winner.attempts.unshift(...lost.attempts.filter((x) => x.outcome !== 'aborted'), cancelled);
+  return winner;
+}
+
+function retryableFailure(err: AttemptsFailed): boolean {
+  const cause = err.error.cause as ProviderError | undefined;
+  return cause?.retryable ?? false;
+}
+
+function textOf(events: StreamEvent[]): string {
+  return events.map((e) => (e.type === 'text' ? e.delta : '')).join('');
+}
+
+/** Wraps an opened upstream stream into the client-facing stream with exactly one terminal event. */
+export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext, opened: Opened): GatewayStream {
+  const { model, startedAt } = opened;
+  const { iterator: upstream, buffered, abort, request } = opened.value;
+  const attempts = opened.attempts;
+  const reason = p.plan.attempts.find((a) => a.model === model)?.reason;
+  const extraCost = attempts.reduce((s, a) => s + (a.costMicros ?? 0), 0);
+  const texts: string[] = [];
+  const toolCalls: ToolCall[] = [];
+  const reported: ReportedUsage = {};
+  const finishes: FinishReason[] = [];
+  let ttftMs: number | undefined;
+  let consumerGone = false;
+  let settled = false;
+
+  const settle = (status: RequestStatus, error?: AppError): { usage: Usage; cost: number } => {
+    settled = true;
+    const usage = finalizeUsage(request, reported, { text: texts.join(''), toolCalls: toolCalls.filter(Boolean) }, status === 'success');
+    const cost = costMicros(usage, model.price) + extraCost;
+    const latencyMs = performance.now() - ctx.startedAt;
+    if (status === 'success') {
+      deps.health.success(model.name, latencyMs, ttftMs);
+      deps.health.success(model.provider, latencyMs, ttftMs);
+    } else if (status === 'error' && error) {
+      const code = (error.cause as ProviderError | undefined)?.code ?? error.code;
+      deps.health.failure(model.name, code);
+      deps.health.failure(model.provider, code);
+      if (error.cause) deps.attemptDeps.breakers.failure(model.name);
+    }
+    deps.recording.record(deps.recording.base(ctx, p.request, 'chat', true, p.route), ctx, {
+      model,
+      attempts: [...attempts, { ...attemptRecord(model, status === 'success' ? 'success' : status === 'aborted' ? 'aborted' : 'error', startedAt, reason, error) }],
+      usage,
+      cost,
+      baseline: costMicros(usage, p.route.baseline.price),
+      status,
+      ...(error && { error }),
+      ...(ttftMs !== undefined && { ttftMs }),
+      ...(finishes[0] && { finishReason: finishes[0] }),
+    });
+    return { usage, cost };
+  };
+
+  function* translate(ev: StreamEvent): Generator<GatewayStreamEvent> {
+    switch (ev.type) {
+      case 'text':
+        ttftMs ??= performance.now() - ctx.startedAt;
+        texts.push(ev.delta);
+        yield ev;
+        break;
+      case 'tool_call': {
+        ttftMs ??= performance.now() - ctx.startedAt;
+        const key = ev.index * 1000 + ev.toolIndex;
+        const existing = toolCalls[key];
+        if (existing) existing.arguments += ev.argumentsDelta;
+        else toolCalls[key] = { id: ev.id ?? '', name: ev.name ?? '', arguments: ev.argumentsDelta };
+        yield ev;
+        break;
+      }
+      case 'usage':
+        Object.assign(reported, ev.usage);
+        break;
+      case 'finish':
+        finishes[ev.index] = ev.finishReason;
+        yield { type: 'choice_finish', index: ev.index, finishReason: ev.finishReason };
+        break;
+      case 'start':
+        break;
+    }
+  }
+
+  async function* events(): AsyncGenerator<GatewayStreamEvent> {
+    try {
+      try {
+        for (const ev of buffered) yield* translate(ev);
+        if (!opened.value.ended) {
+          for (;;) {
+            const r = await upstream.next();
+            if (r.done) break;
+            yield* translate(r.value);
+          }
+        }
+      } catch (err) {
+        const e = toAppError(err);
+        const gone = consumerGone || ctx.signal.aborted;
+        const { usage, cost } = settle(gone ? 'aborted' : 'error', gone ? undefined : e);
+        if (!gone) yield { type: 'error', error: e, usage, costMicros: cost };
+        return;
+      }
+      if (consumerGone) return;
+      const { usage, cost } = settle('success');
+      yield {
+        type: 'end',
+        finishReason: finishes[0] ?? 'stop',
+        usage,
+        costMicros: cost,
+        latencyMs: Math.round(performance.now() - ctx.startedAt),
+        ttftMs: ttftMs === undefined ? undefined : Math.round(ttftMs),
+      };
+    } finally {
+      if (!settled) {
+        abort.abort();
+        void upstream.return?.();
+        settle('aborted');
+      }
+    }
+  }
+
+  const gen = events();
+  const iterator: AsyncIterator<GatewayStreamEvent> = {
+    next: () => gen.next(),
+    // The consumer left: abort the upstream at once, even while a read is pending.
+    return: async (value?: unknown) => {
+      consumerGone = true;
+      abort.abort();
+      return gen.return(value as never);
+    },
+    throw: (e?: unknown) => gen.throw(e),
+  };
+  return {
+    requestId: ctx.requestId,
+    created: Math.floor(ctx.receivedAt / 1000),
+    requestedModel: p.request.model,
+    model: model.name,
+    upstreamModel: model.upstream,
+    provider: model.provider,
+    route: p.route.implicit ? undefined : p.route.name,
+    [Symbol.asyncIterator]: () => iterator,
+  };
+}
