@@ -5,6 +5,7 @@ import type { CanonicalRequest, Choice, ToolCall, Usage } from '../providers/can
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 import { toCanonicalRequest, type CompletionInputShape } from './to-canonical.ts';
+import { AttemptRef } from './attempt.ts';
 import { CostRef, UsageRef } from './usage.ts';
 
 // ---------------------------------------------------------------- enums
@@ -146,6 +147,8 @@ CompletionRef.implement({
     model: t.exposeString('model', { description: 'Public name of the model that served.' }),
     upstreamModel: t.exposeString('upstreamModel', { description: 'Model id reported by the provider.' }),
     provider: t.exposeString('provider'),
+    route: t.string({ nullable: true, description: 'The configured route that planned the request.', resolve: (c) => c.route ?? null }),
+    attempts: t.field({ type: [AttemptRef], description: 'Every attempt, in order: retries, fallbacks, the success.', resolve: (c) => c.attempts }),
     content: t.string({ nullable: true, description: 'Text of the first choice.', resolve: (c) => c.choices[0]?.content ?? null }),
     toolCalls: t.field({ type: [ToolCallRef], description: 'Tool calls of the first choice.', resolve: (c) => c.choices[0]?.toolCalls ?? [] }),
     finishReason: t.field({ type: FinishReasonEnum, resolve: (c) => c.choices[0]?.finishReason ?? 'other' }),
@@ -168,6 +171,7 @@ StartRef.implement({
     requestId: t.string({ resolve: (p) => p.stream.requestId }),
     model: t.string({ resolve: (p) => p.stream.model }),
     provider: t.string({ resolve: (p) => p.stream.provider }),
+    route: t.string({ nullable: true, resolve: (p) => p.stream.route ?? null }),
   }),
 });
 

@@ -11,6 +11,7 @@ import './request-log.ts';
 import './usage-analytics.ts';
 import './audit.ts';
 import './health.ts';
+import './routing.ts';
 
 let schema: GraphQLSchema | undefined;
 

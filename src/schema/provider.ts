@@ -1,5 +1,6 @@
 /** Configured providers and their live state: `Query.providers`. Never exposes credentials. */
 import type { ProviderConfig } from '../config/schema.ts';
+import type { BreakerView } from '../routing/breaker.ts';
 import type { HealthFigures } from '../routing/health.ts';
 import { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
@@ -18,6 +19,32 @@ HealthRef.implement({
   }),
 });
 
+const BreakerStateEnum = builder.enumType('BreakerState', {
+  values: { CLOSED: { value: 'closed' }, OPEN: { value: 'open' }, HALF_OPEN: { value: 'half_open' } } as const,
+});
+
+const BreakerRef = builder.objectRef<BreakerView>('CircuitBreaker');
+BreakerRef.implement({
+  fields: (t) => ({
+    state: t.field({ type: BreakerStateEnum, resolve: (b) => b.state }),
+    consecutiveFailures: t.exposeInt('consecutiveFailures'),
+    windowFailureRate: t.exposeFloat('windowFailureRate'),
+    windowRequests: t.exposeInt('windowRequests'),
+    openedAt: t.field({ type: 'DateTime', nullable: true, resolve: (b) => b.openedAt ?? null }),
+    opens: t.exposeInt('opens', { description: 'Times this breaker opened since start.' }),
+  }),
+});
+
+const TargetRef = builder.objectRef<{ model: string }>('ProviderTarget');
+TargetRef.implement({
+  description: 'A routing target (one model on this provider) with its breaker and live figures.',
+  fields: (t) => ({
+    model: t.string({ resolve: (x) => x.model }),
+    breaker: t.field({ type: BreakerRef, resolve: (x, _a, ctx: GraphQLContext) => ctx.services.breakers.view(x.model) }),
+    health: t.field({ type: HealthRef, resolve: (x, _a, ctx: GraphQLContext) => ctx.services.health.get(x.model) }),
+  }),
+});
+
 const ProviderRef = builder.objectRef<{ config: ProviderConfig }>('Provider');
 ProviderRef.implement({
   fields: (t) => ({
@@ -25,6 +52,10 @@ ProviderRef.implement({
     type: t.string({ resolve: (p) => (p.config.type === 'openai-compatible' ? p.config.preset : p.config.type) }),
     models: t.stringList({ resolve: (p, _a, ctx: GraphQLContext) => ctx.services.catalog.list().filter((m) => m.provider === p.config.id).map((m) => m.name) }),
     health: t.field({ type: HealthRef, resolve: (p, _a, ctx) => ctx.services.health.get(p.config.id) }),
+    targets: t.field({
+      type: [TargetRef],
+      resolve: (p, _a, ctx: GraphQLContext) => ctx.services.catalog.list().filter((m) => m.provider === p.config.id && m.kind === 'chat').map((m) => ({ model: m.name })),
+    }),
   }),
 });
 

@@ -1,7 +1,8 @@
 /** The request log: `Query.requests` (newest first, Relay connection) and `Query.request`. */
 import { AppError } from '../engine/app-error.ts';
 import type { CatalogModel } from '../routing/catalog.ts';
-import type { AttemptRecord, RequestRecord } from '../store/records.ts';
+import type { RequestRecord } from '../store/records.ts';
+import { AttemptRef } from './attempt.ts';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, type RequestFilter } from '../store/requests-repo.ts';
 import { builder } from './builder.ts';
 import { FinishReasonEnum, TagInput } from './completion.ts';
@@ -22,18 +23,6 @@ const OperationEnum = builder.enumType('Operation', { values: { CHAT: { value: '
 
 const TagRef = builder.objectRef<[string, string]>('Tag');
 TagRef.implement({ fields: (t) => ({ key: t.string({ resolve: (e) => e[0] }), value: t.string({ resolve: (e) => e[1] }) }) });
-
-const AttemptRef = builder.objectRef<AttemptRecord>('Attempt');
-AttemptRef.implement({
-  fields: (t) => ({
-    provider: t.exposeString('provider'),
-    model: t.exposeString('model'),
-    outcome: t.exposeString('outcome'),
-    errorCode: t.string({ nullable: true, resolve: (a) => a.errorCode ?? null }),
-    upstreamStatus: t.int({ nullable: true, resolve: (a) => a.upstreamStatus ?? null }),
-    durationMs: t.exposeInt('durationMs'),
-  }),
-});
 
 export const RequestLogRef = builder.objectRef<RequestRecord>('RequestLog');
 RequestLogRef.implement({
@@ -57,12 +46,14 @@ RequestLogRef.implement({
     }),
     tags: t.field({ type: [TagRef], resolve: (r) => Object.entries(r.tags ?? {}) }),
     requestedModel: t.exposeString('requestedModel'),
+    route: t.string({ nullable: true, resolve: (r) => r.route ?? null }),
     servedModel: t.string({ nullable: true, resolve: (r) => r.servedModel ?? null }),
     upstreamModel: t.string({ nullable: true, resolve: (r) => r.upstreamModel ?? null }),
     provider: t.string({ nullable: true, resolve: (r) => r.provider ?? null }),
     attempts: t.field({ type: [AttemptRef], resolve: (r) => r.attempts }),
     usage: t.field({ type: UsageRef, resolve: (r) => r.usage }),
     cost: t.field({ type: CostRef, resolve: (r) => ({ micros: r.costMicros }) }),
+    baselineCost: t.field({ type: CostRef, nullable: true, description: 'The same usage at the baseline model’s prices.', resolve: (r) => (r.baselineCostMicros === undefined ? null : { micros: r.baselineCostMicros }) }),
     priceVersion: t.string({ nullable: true, resolve: (r) => r.priceVersion ?? null }),
     latencyMs: t.exposeInt('latencyMs'),
     ttftMs: t.int({ nullable: true, resolve: (r) => r.ttftMs ?? null }),

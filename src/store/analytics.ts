@@ -30,6 +30,7 @@ export interface UsageMetrics {
   cachedInputTokens: number;
   reasoningTokens: number;
   costMicros: number;
+  baselineCostMicros: number;
   estimated: number;
   latencySumMs: number;
   ttftSumMs: number;
@@ -96,6 +97,7 @@ export function emptyMetrics(): UsageMetrics {
     cachedInputTokens: 0,
     reasoningTokens: 0,
     costMicros: 0,
+    baselineCostMicros: 0,
     estimated: 0,
     latencySumMs: 0,
     ttftSumMs: 0,
@@ -113,6 +115,7 @@ function add(m: UsageMetrics, d: Partial<RollupDoc>): void {
   m.cachedInputTokens += d.cachedInputTokens ?? 0;
   m.reasoningTokens += d.reasoningTokens ?? 0;
   m.costMicros += d.costMicros ?? 0;
+  m.baselineCostMicros += d.baselineCostMicros ?? d.costMicros ?? 0;
   m.estimated += d.estimated ?? 0;
   m.latencySumMs += d.latencySumMs ?? 0;
   m.ttftSumMs += d.ttftSumMs ?? 0;

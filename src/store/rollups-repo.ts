@@ -39,6 +39,8 @@ export interface RollupCounters {
   reasoningTokens: number;
   /** Integer micro-dollars. */
   costMicros: number;
+  /** What the same usage would have cost on each request's baseline model, micro-dollars. */
+  baselineCostMicros: number;
   /** Requests whose usage was estimated. */
   estimated: number;
   latencySumMs: number;
@@ -208,6 +210,7 @@ function increments(r: RequestRecord): Record<string, number> {
     cachedInputTokens: r.usage.cachedInputTokens,
     reasoningTokens: r.usage.reasoningTokens,
     costMicros: r.costMicros,
+    baselineCostMicros: r.baselineCostMicros ?? r.costMicros,
     latencySumMs: r.latencyMs,
     [`lat.b${histogramBin(r.latencyMs)}`]: 1,
   };
