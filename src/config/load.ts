@@ -39,7 +39,11 @@ export function loadConfig({ path, env }: LoadConfigOptions): Config {
       throw new ConfigError([`${path} is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`]);
     }
   } else {
-    raw = { providers: [{ id: 'mock', type: 'mock' }, ...providersFromEnv(env)] };
+    raw = {
+      providers: [{ id: 'mock', type: 'mock' }, ...providersFromEnv(env)],
+      // `model: "auto"` sends easy prompts to the small model and hard ones to the large one.
+      routes: [{ name: 'auto', strategy: 'complexity', tiers: { simple: 'mock-small', moderate: 'mock-small', complex: 'mock-large' } }],
+    };
   }
   return parseConfig(raw, env);
 }

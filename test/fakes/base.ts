@@ -255,8 +255,12 @@ async function play(wire: WireFormat, req: RecordedRequest, res: ServerResponse,
     if (res.destroyed) return;
     if (frame.content) {
       if (scenario.truncateAfter !== undefined && content >= scenario.truncateAfter) {
-        await sleep(20); // let the frames already written reach the client first
-        res.socket?.destroy();
+        // Cut the connection mid-response (no terminating chunk), after the frames already
+        // written have been flushed, so the client sees them and then a broken stream.
+        await new Promise<void>((resolve) => res.write('', () => resolve()));
+        await sleep(20);
+        res.socket?.end();
+        res.socket?.destroySoon?.();
         return;
       }
       if (scenario.endWithoutTerminatorAfter !== undefined && content >= scenario.endWithoutTerminatorAfter) {
