@@ -35,6 +35,8 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): DocStor
 
 class EmbeddedCollection implements DocCollection<Doc> {
   private docs: Doc[] = [];
+  /** Documents by `_id`, so lookups and guarded updates by id do not scan. */
+  private readonly byId = new Map<unknown, Doc>();
   /** `_id` is always unique, as in MongoDB. */
   private readonly unique = new Map<string, { fields: string[]; keys: Set<string> }>([['_id_', { fields: ['_id'], keys: new Set() }]]);
   private readonly ttl: Array<{ field: string; seconds: number }> = [];
@@ -73,15 +75,29 @@ class EmbeddedCollection implements DocCollection<Doc> {
       }
       this.addKeys(doc);
       this.docs.push(doc);
+      this.byId.set(doc._id, doc);
       inserted++;
     });
     this.evict();
     return { insertedCount: inserted, errors };
   }
 
+  /** The documents a filter can match: by id when it names ids, else all. */
+  private candidates(filter: Filter): Doc[] {
+    const id = filter._id;
+    if (id === undefined || id === null) return this.docs;
+    if (typeof id !== 'object') {
+      const d = this.byId.get(id);
+      return d ? [d] : [];
+    }
+    const list = (id as { $in?: unknown }).$in;
+    if (Array.isArray(list) && Object.keys(id).length === 1) return [...new Set(list)].flatMap((v): Doc[] => { const d = this.byId.get(v); return d ? [d] : []; });
+    return this.docs;
+  }
+
   async find(filter: Filter, options: FindOptions = {}): Promise<Doc[]> {
     this.sweep();
-    let cursor = find(this.docs, filter, options.projection);
+    let cursor = find(this.candidates(filter), filter, options.projection);
     if (options.sort) cursor = cursor.sort(options.sort);
     if (options.limit) cursor = cursor.limit(options.limit);
     return structuredClone(cursor.all()) as Doc[];
@@ -94,15 +110,15 @@ class EmbeddedCollection implements DocCollection<Doc> {
   async updateOne(filter: Filter, update: Doc, options: { upsert?: boolean } = {}): Promise<{ matched: number; upserted: boolean }> {
     this.sweep();
     const query = new Query(filter, {});
-    const idx = this.docs.findIndex((d) => query.test(d));
-    if (idx >= 0) {
-      const doc = this.docs[idx]!;
+    const doc = this.candidates(filter).find((d) => query.test(d));
+    if (doc) {
       this.removeKeys(doc);
       const arr = [doc];
       // $setOnInsert applies only when an upsert inserts; mingo does not know it.
       const { $setOnInsert: _ignored, ...onMatch } = update as { $setOnInsert?: Doc };
       mingoUpdateOne(arr, {}, onMatch as never);
       this.addKeys(arr[0]!);
+      this.byId.set(arr[0]!._id, arr[0]!);
       return { matched: 1, upserted: false };
     }
     if (!options.upsert) return { matched: 0, upserted: false };
@@ -116,6 +132,7 @@ class EmbeddedCollection implements DocCollection<Doc> {
     if (this.uniqueClash(arr[0]!)) throw new DuplicateKeyError(this.name);
     this.addKeys(arr[0]!);
     this.docs.push(arr[0]!);
+    this.byId.set(arr[0]!._id, arr[0]!);
     this.evict();
     return { matched: 0, upserted: true };
   }
@@ -161,6 +178,7 @@ class EmbeddedCollection implements DocCollection<Doc> {
 
   private removeKeys(doc: Doc): void {
     for (const idx of this.unique.values()) idx.keys.delete(uniqueKey(doc, idx.fields));
+    if (this.byId.get(doc._id) === doc) this.byId.delete(doc._id);
   }
 
   private evict(): void {
