@@ -1,34 +1,39 @@
 /**
- * The composition root: config -> store -> providers -> engine -> front doors. Everything
- * is passed in; nothing here reads process.env (main.ts does).
+ * The composition root: config -> stores -> providers -> governance -> engine -> front doors.
+ * Everything is passed in; nothing here reads process.env (main.ts does).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { WebSocketServer } from 'ws';
 import type { Config } from './config/schema.ts';
 import { createGateway } from './engine/gateway.ts';
+import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
+import { createAuthenticator } from './governance/auth.ts';
+import { createMemoryLedger, createRedisLedger, type BudgetLedger, type BudgetSpec } from './governance/budget-ledger.ts';
+import { createGovernance } from './governance/governance.ts';
+import { createKeyRepository } from './governance/keys-repo.ts';
+import { createRateLimiter } from './governance/rate-limits.ts';
+import { createTeamRepository } from './governance/teams-repo.ts';
 import { createHttpAgent } from './providers/http.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 import { createBreakers } from './routing/breaker.ts';
 import { createCatalog } from './routing/catalog.ts';
 import { compileRoutes } from './routing/compile.ts';
-import { createRetryBudget } from './routing/retry.ts';
 import { createHealthTracker } from './routing/health.ts';
+import { createRetryBudget } from './routing/retry.ts';
 import type { Services } from './schema/context.ts';
 import { attachGraphQLWebSocket, createGraphQL } from './server/graphql.ts';
 import { createHttpServer } from './server/http.ts';
 import { createOpenAIRoutes } from './server/rest/openai-routes.ts';
+import { createAuditRepository } from './store/audit-repo.ts';
 import type { DocStore } from './store/collection.ts';
 import { createEmbeddedStore } from './store/embedded.ts';
 import { createMongoStore } from './store/mongo.ts';
 import { createUsageRecorder } from './store/recorder.ts';
 import { createRequestRepository } from './store/requests-repo.ts';
-import { createRollupRepository } from './store/rollups-repo.ts';
-import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
-import { createKeyRepository } from './governance/keys-repo.ts';
-import { createTeamRepository } from './governance/teams-repo.ts';
-import { createAuditRepository } from './store/audit-repo.ts';
+import { createRollupRepository, type RollupRepository } from './store/rollups-repo.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 export interface AppOptions {
@@ -49,6 +54,38 @@ export interface App {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Redis connections for counters and pubsub; failures are logged, never thrown unhandled. */
+function redisClients(url: string, logger: Logger) {
+  const make = (name: string, offlineQueue: boolean) => {
+    // Counters must fail fast when Redis is down (limits then fall back per node).
+    const r = new Redis(url, { enableOfflineQueue: offlineQueue, maxRetriesPerRequest: offlineQueue ? null : 1, connectionName: `switchyard-${name}` });
+    let last = 0;
+    r.on('error', (err) => {
+      if (Date.now() - last < 10_000) return;
+      last = Date.now();
+      logger.warn({ err: { message: err.message } }, `redis (${name}) unavailable`);
+    });
+    return r;
+  };
+  return { counters: make('counters', false), publish: make('publish', true), subscribe: make('subscribe', true) };
+}
+
+/** Spend already recorded for a budget's period, from day rollups (the ledger's starting point). */
+function spendFromRollups(rollups: RollupRepository) {
+  return async (spec: BudgetSpec, from: Date): Promise<number> => {
+    const [scope, id] = spec.id.split(':') as [string, string];
+    const docs = await rollups.find({
+      g: 'day',
+      from,
+      to: new Date(Date.now() + 86_400_000),
+      filter: { tagKey: null, [scope === 'key' ? 'keyId' : 'teamId']: id },
+      limit: 100_000,
+      maxTimeMS: 10_000,
+    });
+    return docs.reduce((s, d) => s + (d.costMicros ?? 0), 0);
+  };
+}
+
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logging.level);
@@ -65,7 +102,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const keys = createKeyRepository(store);
   const teams = createTeamRepository(store);
   await Promise.all([requests.init(), rollups.init(), audit.init(), keys.init(), teams.init()]);
-  const pubsub = options.pubsub ?? createGatewayPubSub();
+
+  const redis = config.redis.url ? redisClients(config.redis.url, logger) : undefined;
+  const pubsub =
+    options.pubsub ??
+    createGatewayPubSub(redis ? (createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as never) : undefined);
+
   let lastRecorderWarning = 0;
   const recorder = createUsageRecorder({
     requests,
@@ -90,7 +132,53 @@ export async function createApp(options: AppOptions): Promise<App> {
         .catch(() => undefined);
     },
   });
+
+  // Failed authentications are audited per burst (one event per 10 s window with failures).
+  let failures = { count: 0, since: 0, reasons: new Map<string, number>() };
+  const flushFailures = () => {
+    if (!failures.count) return;
+    const details: Record<string, number> = { count: failures.count };
+    for (const [r, n] of failures.reasons) details[r] = n;
+    audit.append({ actor: 'anonymous', action: 'auth.failed_burst', outcome: 'denied', details }).catch(() => undefined);
+    failures = { count: 0, since: 0, reasons: new Map() };
+  };
+  const failureTimer = setInterval(flushFailures, 10_000);
+  failureTimer.unref();
+
+  const auth = createAuthenticator({
+    keys,
+    teams,
+    adminKey: config.auth.adminKey,
+    onFailure: (reason) => {
+      failures.count++;
+      failures.reasons.set(reason, (failures.reasons.get(reason) ?? 0) + 1);
+    },
+  });
+  await auth.warm();
+
+  const seed = spendFromRollups(rollups);
+  const reservationTtlMs = config.server.requestTimeoutMs + 60_000;
+  const memoryLedger = createMemoryLedger({ reservationTtlMs, seed });
+  const ledger: BudgetLedger = redis
+    ? createRedisLedger({ redis: redis.counters, reservationTtlMs, seed, fallback: memoryLedger, onError: () => undefined })
+    : memoryLedger;
+  const limiter = createRateLimiter({ ...(redis && { redis: redis.counters }) });
   const catalog = createCatalog(config);
+  const modelLimits = new Map(config.models.map((m) => [m.name, m.rateLimits]));
+  const governance = createGovernance({
+    keys,
+    teams,
+    audit,
+    auth,
+    ledger,
+    limiter,
+    modelLimits: (m) => {
+      const l = modelLimits.get(m.name);
+      return l ? { rpm: l.rpm ?? null, tpm: l.tpm ?? null } : undefined;
+    },
+    publish: (event) => void pubsub.publish('governance', event),
+  });
+
   const routes = compileRoutes(config, catalog);
   const health = createHealthTracker();
   const breakers = createBreakers(config.routing.breaker);
@@ -100,6 +188,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     routes,
     breakers,
     budget,
+    governance,
     providers: createProviderRegistry(config.providers, dispatcher),
     recorder: {
       record(r) {
@@ -116,23 +205,42 @@ export async function createApp(options: AppOptions): Promise<App> {
       requestTimeoutMs: config.server.requestTimeoutMs,
     },
   });
-  const services: Services = { config, gateway, catalog, routes, breakers, health, requests, rollups, audit, keys, teams, recorder, pubsub, store };
+  const services: Services = { config, gateway, catalog, routes, breakers, health, requests, rollups, audit, keys, teams, auth, governance, ledger, recorder, pubsub, store };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
-  const server = createHttpServer({ rest, yoga, bodyLimitBytes: config.server.bodyLimitBytes, logger });
-  const wss: WebSocketServer = attachGraphQLWebSocket(server, yoga, logger);
+  const server = createHttpServer({ rest, yoga, auth, bodyLimitBytes: config.server.bodyLimitBytes, logger });
+  const ws = attachGraphQLWebSocket(server, yoga, auth, logger);
+
+  // Key and team changes (from this replica or another) refresh the in-memory view, and a
+  // revoked key's open WebSocket connections are closed.
+  const changes = pubsub.subscribe('governance');
+  void (async () => {
+    for await (const event of changes) {
+      try {
+        if (event.kind === 'key') await auth.refreshKey(event.id);
+        else await auth.refreshTeam(event.id);
+        ws.closeInvalid();
+      } catch (err) {
+        logger.warn({ err }, 'could not refresh a changed key or team');
+      }
+    }
+  })();
 
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    for (const client of wss.clients) client.terminate();
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    clearInterval(failureTimer);
+    flushFailures();
+    await ws.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await changes.return?.();
     await recorder.close();
+    await Promise.allSettled([limiter.close(), ledger.close(), memoryLedger.close()]);
+    if (redis) for (const r of Object.values(redis)) r.disconnect();
     await dispatcher.close();
     await store.close();
   };
@@ -154,3 +262,4 @@ export async function createApp(options: AppOptions): Promise<App> {
     [Symbol.asyncDispose]: close,
   };
 }
+

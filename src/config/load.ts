@@ -66,12 +66,17 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
   return config;
 }
 
-/** MONGODB_URI in the environment selects MongoDB unless the file names a URI itself. */
+/**
+ * MONGODB_URI, REDIS_URL and SWITCHYARD_ADMIN_KEY in the environment apply unless the file
+ * sets the same thing itself.
+ */
 function withEnvStorage(raw: unknown, env: Record<string, string | undefined>): unknown {
-  if (!env.MONGODB_URI || !raw || typeof raw !== 'object') return raw;
-  const r = raw as { storage?: { mongodbUri?: string } };
-  if (r.storage?.mongodbUri) return raw;
-  return { ...r, storage: { ...r.storage, mongodbUri: env.MONGODB_URI } };
+  if (!raw || typeof raw !== 'object') return raw;
+  let r = raw as { storage?: { mongodbUri?: string }; redis?: { url?: string }; auth?: { adminKey?: string } };
+  if (env.MONGODB_URI && !r.storage?.mongodbUri) r = { ...r, storage: { ...r.storage, mongodbUri: env.MONGODB_URI } };
+  if (env.REDIS_URL && !r.redis?.url) r = { ...r, redis: { ...r.redis, url: env.REDIS_URL } };
+  if (env.SWITCHYARD_ADMIN_KEY && !r.auth?.adminKey) r = { ...r, auth: { ...r.auth, adminKey: env.SWITCHYARD_ADMIN_KEY } };
+  return r;
 }
 
 function parsePort(value: string, name: string): number {

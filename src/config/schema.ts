@@ -110,6 +110,8 @@ export const modelSchema = z.strictObject({
   maxOutputTokens: z.number().int().positive().default(16_384),
   capabilities: z.array(capabilitySchema).default(['streaming']),
   region: z.string().max(32).optional(),
+  /** Limits for all callers together on this model. */
+  rateLimits: z.strictObject({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() }).optional(),
 });
 
 // ---------------------------------------------------------------- routes
@@ -233,6 +235,18 @@ export const configSchema = z.strictObject({
   logging: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** The bootstrap admin credential (use `${SWITCHYARD_ADMIN_KEY}`). Without one, outside production, the gateway is open. */
+      adminKey: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** Shared counters (rate limits, budgets), cache and pubsub across replicas. */
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
     })
     .prefault({}),
   storage: z

@@ -11,6 +11,8 @@ import { ProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { costMicros } from '../pricing/cost.ts';
 import { countText } from '../pricing/tokens.ts';
+import type { Principal } from '../governance/auth.ts';
+import { NO_ADMISSION, type Admission, type Governance } from '../governance/governance.ts';
 import type { Breakers } from '../routing/breaker.ts';
 import type { Catalog, CatalogModel } from '../routing/catalog.ts';
 import type { RouteTable } from '../routing/compile.ts';
@@ -47,6 +49,8 @@ export interface GatewayDeps {
   budget: RetryBudget;
   limits: GatewayLimits;
   logger: Logger;
+  /** Model access, rate limits and budgets; absent = everything allowed (tests). */
+  governance?: Governance;
   rng?: Rng;
 }
 
@@ -79,7 +83,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  function prepare(req: CanonicalRequest, stream: boolean, exactFeatures = false): Prepared {
+  function prepare(req: CanonicalRequest, stream: boolean, principal: Principal, exactFeatures = false): Prepared {
     validateChatRequest(req);
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > limits.maxChoices) {
@@ -88,12 +92,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const route = routes.get(req.model);
     if (!route) throw new AppError('MODEL_NOT_FOUND', `The model '${req.model}' does not exist.`, { param: 'model' });
     const request = req.maxOutputTokens !== undefined && req.maxOutputTokens > limits.maxOutputTokens ? { ...req, maxOutputTokens: limits.maxOutputTokens } : req;
-    const features = requestFeatures(request, route, stream, { exact: exactFeatures });
-    const plan = planRoute(route, features, snapshot, rng, n > 1 ? { allowed: (m) => m.providerType !== 'anthropic' } : {});
+    // Budgets reserve counted input tokens, so a caller with a budget always gets an exact count.
+    const exact = exactFeatures || (deps.governance?.budgetSpecs(principal).length ?? 0) > 0;
+    const features = requestFeatures(request, route, stream, { exact });
+    const gov = deps.governance;
+    const allowed = (m: CatalogModel) => (n === 1 || m.providerType !== 'anthropic') && (!gov || gov.allowed(principal, m, req.model));
+    const plan = planRoute(route, features, snapshot, rng, n > 1 || (gov && principal.kind === 'key') ? { allowed } : {});
     return { request, route, features, plan };
   }
 
   function noRoute(p: Prepared): AppError {
+    if (p.plan.excluded.length > 0 && p.plan.excluded.every((e) => e.reason === 'not_allowed')) {
+      return new AppError('FORBIDDEN', `This key may not use '${p.request.model}'.`, { param: 'model' });
+    }
     const reasons = p.plan.excluded.map((e) => `${e.model.name}: ${e.detail}`).join('; ');
     const allBreakers = p.plan.excluded.length > 0 && p.plan.excluded.every((e) => e.reason === 'breaker_open');
     if (allBreakers) return new AppError('PROVIDER_UNAVAILABLE', `Every target of '${p.route.name}' is unavailable (${reasons}).`, { retryAfterSeconds: 5 });
@@ -104,6 +115,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return new AppError(code, `Model '${e.model.name}' cannot serve this request: ${e.detail}.`, { param });
     }
     return new AppError('NO_ROUTE', `No target of '${p.route.name}' can serve this request (${reasons || 'no targets'}).`, { param: 'model' });
+  }
+
+  /** Worst-case cost over the planned targets: counted input plus the maximum output. */
+  function worstCaseMicros(p: Prepared): number {
+    let worst = 0;
+    for (const a of p.plan.attempts) {
+      const m = a.model;
+      const maxOut = Math.min(p.request.maxOutputTokens ?? m.maxOutputTokens, m.maxOutputTokens) * (p.request.n ?? 1);
+      worst = Math.max(worst, Math.ceil((p.features.promptTokens * m.price.inputPicos + maxOut * m.price.outputPicos) / 1e6));
+    }
+    return worst;
+  }
+
+  async function admitRequest(p: Prepared, ctx: RequestContext): Promise<Admission> {
+    if (!deps.governance) return NO_ADMISSION;
+    return deps.governance.admit(ctx.principal, p.plan.attempts.map((a) => a.model), p.features.promptTokens, worstCaseMicros(p));
   }
 
   /** The request as sent to one target: output cap clamped to the model's limit. */
@@ -126,6 +153,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   function failed(ctx: RequestContext, req: CanonicalRequest | EmbeddingRequest, operation: 'chat' | 'embedding', stream: boolean, err: unknown, route?: Route): AppError {
     const attempts = err instanceof AttemptsFailed ? err.attempts : [];
     const e = err instanceof AttemptsFailed ? err.error : toAppError(err);
+    // Refused because the usage log is full: not billable, and recording it would grow the spool.
+    if (e.code === 'SERVICE_UNAVAILABLE' && !attempts.length && !recorder.accepting()) return e;
     const lastTried = [...attempts].reverse().find((a) => a.outcome !== 'skipped');
     record(baseRecord(ctx, req, operation, stream, route), ctx, {
       model: lastTried ? catalog.get(lastTried.model) : undefined,
@@ -144,10 +173,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return {
     async complete(req, ctx): Promise<CompletionResult> {
       let p: Prepared | undefined;
+      let admission = NO_ADMISSION;
       try {
         admit();
-        p = prepare(req, false);
+        p = prepare(req, false, ctx.principal);
         if (!p.plan.attempts.length) throw noRoute(p);
+        admission = await admitRequest(p, ctx);
         deps.budget.deposit();
         const prepared = p;
         const { value: res, model, attempts, startedAt } = await runAttempts(attemptDeps, p.route, p.plan, signalsFor(p, ctx), (m, adapter, signal) =>
@@ -161,6 +192,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         health.success(model.name, latencyMs);
         health.success(model.provider, latencyMs);
         attempts.push(attemptRecord(model, 'success', startedAt, p.plan.attempts.find((a) => a.model === model)?.reason));
+        admission.settle(cost, usage.outputTokens);
         record(baseRecord(ctx, req, 'chat', false, p.route), ctx, {
           model,
           attempts,
@@ -187,23 +219,27 @@ export function createGateway(deps: GatewayDeps): Gateway {
           attempts,
         };
       } catch (err) {
+        admission.settle(0, 0);
         throw failed(ctx, req, 'chat', false, err, p?.route);
       }
     },
 
     async stream(req, ctx) {
       let p: Prepared | undefined;
+      let admission = NO_ADMISSION;
       let opened: { value: OpenedStream; model: CatalogModel; attempts: AttemptRecord[]; startedAt: number };
       try {
         admit();
-        p = prepare(req, true);
+        p = prepare(req, true, ctx.principal);
         if (!p.plan.attempts.length) throw noRoute(p);
+        admission = await admitRequest(p, ctx);
         deps.budget.deposit();
         opened = await openStream(streamDeps, p, ctx, signalsFor(p, ctx));
       } catch (err) {
+        admission.settle(0, 0);
         throw failed(ctx, req, 'chat', true, err, p?.route);
       }
-      return streamResult(streamDeps, p, ctx, opened);
+      return streamResult(streamDeps, p, ctx, opened, admission);
     },
 
     async embed(req, ctx): Promise<EmbeddingResult> {
@@ -244,8 +280,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
     },
 
-    preview(req, stream): RoutePreview {
-      const p = prepare(req, stream, true);
+    preview(req, stream, principal): RoutePreview {
+      const p = prepare(req, stream, principal, true);
       return { route: p.route, features: p.features, plan: p.plan };
     },
   };

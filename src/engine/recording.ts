@@ -14,7 +14,7 @@ export interface RecordSink {
   accepting(): boolean;
 }
 
-export type BaseRecord = Pick<RequestRecord, 'requestId' | 'time' | 'frontDoor' | 'operation' | 'stream' | 'tags' | 'requestedModel' | 'route'>;
+export type BaseRecord = Pick<RequestRecord, 'requestId' | 'time' | 'frontDoor' | 'operation' | 'stream' | 'tags' | 'requestedModel' | 'route' | 'keyId' | 'teamId'>;
 
 export interface RecordFields {
   model?: CatalogModel | undefined;
@@ -46,6 +46,7 @@ export function createRecording(sink: RecordSink, logger: Logger): Recording {
         tags: req.metadata ?? {},
         requestedModel: req.model,
         ...(route && !route.implicit && { route: route.name }),
+        ...(ctx.principal.kind === 'key' && { keyId: ctx.principal.keyId, ...(ctx.principal.teamId && { teamId: ctx.principal.teamId }) }),
       };
     },
     record(base, ctx, f) {

@@ -14,6 +14,7 @@ import type { HealthTracker } from '../routing/health.ts';
 import type { AttemptRecord, RequestStatus } from '../store/records.ts';
 import { AppError, toAppError } from './app-error.ts';
 import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult, type CallTarget } from './attempts.ts';
+import type { Admission } from '../governance/governance.ts';
 import type { Prepared } from './gateway.ts';
 import type { Recording } from './recording.ts';
 import type { GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
@@ -130,7 +131,7 @@ function textOf(events: StreamEvent[]): string {
 }
 
 /** Wraps an opened upstream stream into the client-facing stream with exactly one terminal event. */
-export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext, opened: Opened): GatewayStream {
+export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext, opened: Opened, admission: Admission): GatewayStream {
   const { model, startedAt } = opened;
   const { iterator: upstream, buffered, abort, request } = opened.value;
   const attempts = opened.attempts;
@@ -148,6 +149,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     settled = true;
     const usage = finalizeUsage(request, reported, { text: texts.join(''), toolCalls: toolCalls.filter(Boolean) }, status === 'success');
     const cost = costMicros(usage, model.price) + extraCost;
+    admission.settle(cost, usage.outputTokens);
     const latencyMs = performance.now() - ctx.startedAt;
     if (status === 'success') {
       deps.health.success(model.name, latencyMs, ttftMs);

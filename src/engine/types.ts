@@ -1,5 +1,6 @@
 /** Types shared by the engine and its two front doors. */
 import type { CanonicalRequest, Choice, EmbeddingRequest, FinishReason, Usage } from '../providers/canonical.ts';
+import type { Principal } from '../governance/auth.ts';
 import type { FeaturesWithDetail } from '../routing/features.ts';
 import type { Plan, Route } from '../routing/types.ts';
 import type { AttemptRecord, FrontDoor } from '../store/records.ts';
@@ -8,6 +9,8 @@ import type { AppError } from './app-error.ts';
 export interface RequestContext {
   requestId: string;
   frontDoor: FrontDoor;
+  /** Who is calling (a key, the bootstrap admin, or open development mode). */
+  principal: Principal;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /** Date.now() at admission. */
@@ -81,5 +84,5 @@ export interface Gateway {
   stream(req: CanonicalRequest, ctx: RequestContext): Promise<GatewayStream>;
   embed(req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResult>;
   /** The plan a request would get now, without calling any provider. */
-  preview(req: CanonicalRequest, stream: boolean): RoutePreview;
+  preview(req: CanonicalRequest, stream: boolean, principal: Principal): RoutePreview;
 }

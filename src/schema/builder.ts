@@ -1,13 +1,17 @@
 /** The Pothos builder: plugins and scalars only; types live in their own files. */
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { AppError } from '../engine/app-error.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
+  /** admin: everything; member: use the team's models and manage own keys; viewer: read the team's usage. */
+  AuthScopes: { admin: boolean; member: boolean; viewer: boolean };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
   Scalars: {
@@ -18,8 +22,17 @@ export const builder = new SchemaBuilder<{
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
-  plugins: [RelayPlugin, SimpleObjectsPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, SimpleObjectsPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      admin: ctx.principal.role === 'admin',
+      member: ctx.principal.role === 'admin' || ctx.principal.role === 'member',
+      viewer: true,
+    }),
+    unauthorizedError: () => new AppError('FORBIDDEN', 'Your key\u2019s role does not allow this operation.'),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -260,7 +260,7 @@ export const CompletionStreamEvent = builder.unionType('CompletionStreamEvent', 
 
 /** Context -> engine request context. */
 export function engineContext(ctx: GraphQLContext) {
-  return { requestId: ctx.requestId, frontDoor: 'graphql' as const, signal: ctx.signal, receivedAt: ctx.receivedAt, startedAt: ctx.startedAt };
+  return { requestId: ctx.requestId, frontDoor: 'graphql' as const, principal: ctx.principal, signal: ctx.signal, receivedAt: ctx.receivedAt, startedAt: ctx.startedAt };
 }
 
 /**
@@ -305,6 +305,7 @@ function streamEvents(ctx: GraphQLContext, request: CanonicalRequest): AsyncIter
 builder.mutationField('createCompletion', (t) =>
   t.field({
     type: CompletionRef,
+    authScopes: { member: true },
     description: 'Runs one chat completion through the gateway pipeline.',
     args: { input: t.arg({ type: CompletionInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.services.gateway.complete(toCanonicalRequest(input as CompletionInputShape), engineContext(ctx)),
@@ -314,6 +315,7 @@ builder.mutationField('createCompletion', (t) =>
 builder.subscriptionField('completionStream', (t) =>
   t.field({
     type: CompletionStreamEvent,
+    authScopes: { member: true },
     description: 'Streams a chat completion: CompletionStart, deltas, then exactly one CompletionFinish or CompletionError.',
     args: { input: t.arg({ type: CompletionInput, required: true }) },
     // Input errors are GraphQL errors; anything after admission is a terminal CompletionError event.

@@ -6,6 +6,9 @@ import type { Catalog } from '../routing/catalog.ts';
 import type { RouteTable } from '../routing/compile.ts';
 import type { HealthTracker } from '../routing/health.ts';
 import type { GatewayPubSub } from '../events/pubsub.ts';
+import type { Authenticator, Principal } from '../governance/auth.ts';
+import type { Governance } from '../governance/governance.ts';
+import type { BudgetLedger } from '../governance/budget-ledger.ts';
 import type { KeyRepository } from '../governance/keys-repo.ts';
 import type { TeamRepository } from '../governance/teams-repo.ts';
 import type { AuditRepository } from '../store/audit-repo.ts';
@@ -27,6 +30,9 @@ export interface Services {
   audit: AuditRepository;
   keys: KeyRepository;
   teams: TeamRepository;
+  auth: Authenticator;
+  governance: Governance;
+  ledger: BudgetLedger;
   recorder: UsageRecorder;
   pubsub: GatewayPubSub;
   store: DocStore;
@@ -39,6 +45,8 @@ export interface GraphQLContext {
   receivedAt: number;
   startedAt: number;
   services: Services;
+  /** The authenticated caller. */
+  principal: Principal;
   /**
    * What the caller may read: `null` for everything, else only these teams' usage, requests,
    * audit events and keys. Every read resolver applies it (see scope.ts).

@@ -44,6 +44,7 @@ EmbeddingRef.implement({
 builder.mutationField('createEmbedding', (t) =>
   t.field({
     type: EmbeddingRef,
+    authScopes: { member: true },
     args: { input: t.arg({ type: EmbeddingInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       if (input.input.length === 0 || input.input.length > MAX_INPUTS) {

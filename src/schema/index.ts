@@ -7,6 +7,7 @@ import './embedding.ts';
 import './model.ts';
 import './provider.ts';
 import './governance.ts';
+import './admin.ts';
 import './request-log.ts';
 import './usage-analytics.ts';
 import './audit.ts';

@@ -76,12 +76,13 @@ PreviewRef.implement({
 builder.queryField('routePreview', (t) =>
   t.field({
     type: PreviewRef,
+    authScopes: { member: true },
     description: 'Simulates routing for a request: the ordered targets with reasons and estimated costs, and the excluded ones.',
     args: {
       input: t.arg({ type: CompletionInput, required: true }),
       stream: t.arg.boolean({ defaultValue: false }),
     },
-    resolve: (_root, { input, stream }, ctx) => ctx.services.gateway.preview(toCanonicalRequest(input as CompletionInputShape), stream ?? false),
+    resolve: (_root, { input, stream }, ctx) => ctx.services.gateway.preview(toCanonicalRequest(input as CompletionInputShape), stream ?? false, ctx.principal),
   }),
 );
 

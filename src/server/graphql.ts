@@ -11,9 +11,10 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../engine/app-error.ts';
+import type { Authenticator, Principal } from '../governance/auth.ts';
 import type { GraphQLContext, Services } from '../schema/context.ts';
 import { getSchema } from '../schema/index.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-examples.ts';
@@ -23,6 +24,8 @@ export interface OperationContext {
   requestId: string;
   receivedAt: number;
   startedAt: number;
+  /** Authenticated by the HTTP server (or the WebSocket connection_init). */
+  principal: Principal;
   /** Set for WebSocket operations; HTTP operations use the request's own signal. */
   signal?: AbortSignal;
 }
@@ -39,13 +42,15 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
     logging: false,
     // useErrorShaping types and masks errors from execution; Yoga masks whatever else escapes.
     maskedErrors: true,
-    context: ({ request, requestId, receivedAt, startedAt, signal }): GraphQLContext => ({
+    context: ({ request, requestId, receivedAt, startedAt, signal, principal }): GraphQLContext => ({
       requestId: requestId ?? randomUUID(),
       receivedAt: receivedAt ?? Date.now(),
       startedAt: startedAt ?? performance.now(),
       signal: signal ?? request.signal,
       services,
-      scope: { teamIds: null },
+      principal,
+      // Admins read every team; members and viewers only their own.
+      scope: { teamIds: principal.role === 'admin' || principal.teamId === null ? null : [principal.teamId] },
     }),
     plugins: [
       EnvelopArmorPlugin({
@@ -106,19 +111,57 @@ function useErrorShaping(logger: Logger): Plugin<GraphQLContext> {
   };
 }
 
+export interface GraphQLWebSocket {
+  wss: WebSocketServer;
+  /** Closes connections whose key was revoked or expired (also done every few seconds). */
+  closeInvalid(): void;
+  close(): Promise<void>;
+}
+
+/** How a WebSocket client sends its key in `connection_init`. */
+function authorizationFrom(params: Record<string, unknown> | undefined): string | undefined {
+  const v = params?.authorization ?? params?.Authorization;
+  if (typeof v === 'string') return v;
+  if (typeof params?.apiKey === 'string') return `Bearer ${params.apiKey}`;
+  return undefined;
+}
+
 /** graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelope. */
-export function attachGraphQLWebSocket(server: Server, yoga: Yoga, logger: Logger): WebSocketServer {
+export function attachGraphQLWebSocket(server: Server, yoga: Yoga, auth: Authenticator, logger: Logger): GraphQLWebSocket {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1_048_576 });
   const operations = new Map<string, AbortController>();
+  const principals = new Map<WebSocket, Principal>();
+  const closeInvalid = () => {
+    for (const [socket, p] of principals) {
+      if (!auth.stillValid(p)) {
+        principals.delete(socket);
+        socket.close(4403, 'Forbidden');
+      }
+    }
+  };
+  // Revocation reaches open subscriptions within 30 s even without a change event.
+  const sweep = setInterval(closeInvalid, 5_000);
+  sweep.unref();
   useServer(
     {
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        try {
+          const principal = await auth.authenticate(authorizationFrom(ctx.connectionParams));
+          principals.set(ctx.extra.socket, principal);
+          return true;
+        } catch {
+          return false;
+        }
+      },
       onSubscribe: async (ctx, id, params) => {
+        const principal = principals.get(ctx.extra.socket);
+        if (!principal) return [new GraphQLError('Invalid or missing API key.', { extensions: { code: 'UNAUTHENTICATED' } })];
         const controller = new AbortController();
         const key = `${connectionId(ctx.extra.socket)}:${id}`;
         operations.set(key, controller);
-        const opContext: OperationContext = { requestId: randomUUID(), receivedAt: Date.now(), startedAt: performance.now(), signal: controller.signal };
+        const opContext: OperationContext = { requestId: randomUUID(), receivedAt: Date.now(), startedAt: performance.now(), signal: controller.signal, principal };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           ...opContext,
@@ -151,6 +194,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: Yoga, logger: Logge
         operations.delete(key);
       },
       onClose: (ctx) => {
+        principals.delete(ctx.extra.socket);
         const prefix = `${connectionId(ctx.extra.socket)}:`;
         for (const [key, c] of operations) {
           if (key.startsWith(prefix)) {
@@ -163,7 +207,15 @@ export function attachGraphQLWebSocket(server: Server, yoga: Yoga, logger: Logge
     wss,
   );
   wss.on('error', (err) => logger.warn({ err }, 'websocket server error'));
-  return wss;
+  return {
+    wss,
+    closeInvalid,
+    async close() {
+      clearInterval(sweep);
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
 }
 
 const ids = new WeakMap<object, string>();

@@ -8,12 +8,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { AppError, toAppError } from '../engine/app-error.ts';
 import type { RequestContext } from '../engine/types.ts';
+import { OPEN_PRINCIPAL, type Authenticator, type Principal } from '../governance/auth.ts';
 import type { Yoga } from './graphql.ts';
 import { sendError, sendJson, type RestHandler } from './rest/openai-routes.ts';
 
 export interface HttpServerDeps {
   rest: RestHandler;
   yoga: Yoga;
+  auth: Authenticator;
   bodyLimitBytes: number;
   logger: Logger;
 }
@@ -42,20 +44,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function requestContext(req: IncomingMessage, res: ServerResponse, frontDoor: RequestContext['frontDoor']): RequestContext {
+export function requestContext(res: ServerResponse, frontDoor: RequestContext['frontDoor'], principal: Principal, requestId: string = randomUUID()): RequestContext {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  return { requestId: randomUUID(), frontDoor, signal: controller.signal, receivedAt: Date.now(), startedAt: performance.now() };
+  return { requestId, frontDoor, principal, signal: controller.signal, receivedAt: Date.now(), startedAt: performance.now() };
 }
 
 export function createHttpServer(deps: HttpServerDeps): Server {
-  const { rest, yoga, bodyLimitBytes, logger } = deps;
+  const { rest, yoga, bodyLimitBytes, logger, auth } = deps;
 
   async function handleRest(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const ctx = requestContext(req, res, 'rest');
+    const requestId = randomUUID();
+    let ctx: RequestContext | undefined;
     try {
+      // Keys come only from the Authorization header, never from the query string.
+      ctx = requestContext(res, 'rest', await auth.authenticate(req.headers.authorization), requestId);
       let body: unknown;
       if (req.method === 'POST') {
         const raw = await readBody(req, bodyLimitBytes);
@@ -68,9 +73,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       await rest({ method: req.method ?? 'GET', path, body, ctx }, res);
     } catch (err) {
       const e = toAppError(err);
-      if (e.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId: ctx.requestId, err: e.cause }, 'unexpected error on REST');
+      if (e.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId, err: e.cause }, 'unexpected error on REST');
       if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
-      sendError(res, e, ctx.requestId);
+      sendError(res, e, requestId);
     }
   }
 
@@ -78,6 +83,17 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const requestId = randomUUID();
     const receivedAt = Date.now();
     const startedAt = performance.now();
+    const graphiql = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    let principal: Principal;
+    try {
+      // GraphiQL's page loads without a key; every operation needs one (sent by the page's headers editor).
+      principal = graphiql ? { ...OPEN_PRINCIPAL, role: 'viewer' } : await auth.authenticate(req.headers.authorization);
+    } catch (err) {
+      const e = toAppError(err);
+      res.setHeader('x-request-id', requestId);
+      sendJson(res, e.httpStatus, { errors: [{ message: e.message, extensions: e.toExtensions(requestId) }] });
+      return;
+    }
     if (req.method === 'POST') {
       try {
         // Yoga uses a body that is already read (Express-style) instead of the stream.
@@ -90,7 +106,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         return;
       }
     }
-    await yoga.handle(req, res, { requestId, receivedAt, startedAt });
+    await yoga.handle(req, res, { requestId, receivedAt, startedAt, principal });
   }
 
   return createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {

@@ -46,7 +46,10 @@ export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore
           return { insertedCount: res.insertedCount, errors: [] };
         } catch (err) {
           if (err instanceof MongoBulkWriteError) {
-            const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+            const writeErrors = (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).filter(Boolean);
+            // A bulk error that does not account for every document (a connection reset, an
+            // interrupted batch) is not a per-document answer: the caller must retry the batch.
+            if (!writeErrors.length || err.insertedCount + writeErrors.length < docs.length) throw err;
             const errors: InsertManyResult['errors'] = writeErrors.map((e) => ({ index: e.index, duplicate: e.code === 11000, message: e.errmsg ?? String(e.code) }));
             return { insertedCount: err.insertedCount, errors };
           }

@@ -19,7 +19,7 @@ const recordSchema = z.object({
   stream: z.boolean(),
   keyId: shortString.optional(),
   teamId: shortString.optional(),
-  tags: z.record(z.string().max(64).regex(/^[^$.]/), z.string().max(256)),
+  tags: z.record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_:-]{0,63}$/), z.string().max(256)),
   requestedModel: shortString,
   route: shortString.optional(),
   servedModel: shortString.optional(),

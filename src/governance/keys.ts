@@ -1,0 +1,54 @@
+/**
+ * Virtual key format: `sy_live_` + 43 base62 characters (32 random bytes) + a 6-character
+ * base62 CRC-32 checksum, so leak scanners can find keys and a mistyped key is rejected before
+ * any lookup. Keys are stored as SHA-256 digests (a 256-bit random key needs no slow hash).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+export const KEY_PREFIX = 'sy_live_';
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BODY_LENGTH = 43;
+const CHECKSUM_LENGTH = 6;
+export const KEY_LENGTH = KEY_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH;
+const KEY_RE = /^sy_live_[0-9A-Za-z]{49}$/;
+
+function base62(n: bigint, width: number): string {
+  let out = '';
+  for (let i = 0; i < width; i++) {
+    out = ALPHABET[Number(n % 62n)]! + out;
+    n /= 62n;
+  }
+  return out;
+}
+
+function checksum(body: string): string {
+  return base62(BigInt(crc32(`${KEY_PREFIX}${body}`)), CHECKSUM_LENGTH);
+}
+
+export function generateKey(): string {
+  const body = base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
+  return `${KEY_PREFIX}${body}${checksum(body)}`;
+}
+
+/** Format and checksum only: no I/O, cheap, the same answer time for every malformed input. */
+export function isWellFormedKey(key: string): boolean {
+  if (key.length !== KEY_LENGTH || !KEY_RE.test(key)) return false;
+  const body = key.slice(KEY_PREFIX.length, KEY_PREFIX.length + BODY_LENGTH);
+  return checksum(body) === key.slice(-CHECKSUM_LENGTH);
+}
+
+export function digestKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === 32 && y.length === 32 && timingSafeEqual(x, y);
+}
+
+export function last4(key: string): string {
+  return key.slice(-4);
+}
