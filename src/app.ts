@@ -58,7 +58,13 @@ export interface App {
 function redisClients(url: string, logger: Logger) {
   const make = (name: string, offlineQueue: boolean) => {
     // Counters must fail fast when Redis is down (limits then fall back per node).
-    const r = new Redis(url, { enableOfflineQueue: offlineQueue, maxRetriesPerRequest: offlineQueue ? null : 1, connectionName: `switchyard-${name}` });
+    const r = new Redis(url, {
+      enableOfflineQueue: offlineQueue,
+      maxRetriesPerRequest: offlineQueue ? null : 1,
+      // A partition must not stall admission: counter commands give up quickly and fall back.
+      ...(!offlineQueue && { commandTimeout: 500 }),
+      connectionName: `switchyard-${name}`,
+    });
     let last = 0;
     r.on('error', (err) => {
       if (Date.now() - last < 10_000) return;
@@ -160,9 +166,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const reservationTtlMs = config.server.requestTimeoutMs + 60_000;
   const memoryLedger = createMemoryLedger({ reservationTtlMs, seed });
   const ledger: BudgetLedger = redis
-    ? createRedisLedger({ redis: redis.counters, reservationTtlMs, seed, fallback: memoryLedger, onError: () => undefined })
+    ? createRedisLedger({ redis: redis.counters, reservationTtlMs, seed, fallback: memoryLedger, onError: (err) => logger.warn({ err }, 'budgets fall back to per-node counters while Redis is unreachable') })
     : memoryLedger;
-  const limiter = createRateLimiter({ ...(redis && { redis: redis.counters }) });
+  const limiter = createRateLimiter({ ...(redis && { redis: redis.counters }), onError: (err) => logger.warn({ err }, 'rate limits fall back to per-node limits while Redis is unreachable') });
   const catalog = createCatalog(config);
   const modelLimits = new Map(config.models.map((m) => [m.name, m.rateLimits]));
   const governance = createGovernance({

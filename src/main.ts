@@ -23,6 +23,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logging.level);
+  if (!config.auth.adminKey) {
+    if (process.env.NODE_ENV === 'production') {
+      console.error('Refusing to start open in production: set SWITCHYARD_ADMIN_KEY (or auth.adminKey in the config).');
+      process.exit(2);
+    }
+    logger.warn(
+      '*** OPEN DEVELOPMENT MODE: no admin key is configured, so every request is served without authentication. ' +
+        'Set SWITCHYARD_ADMIN_KEY to require keys. NODE_ENV=production refuses to start like this. ***',
+    );
+  }
   const app = await createApp({ config, logger });
   const url = await app.listen();
   logger.info(

@@ -108,12 +108,13 @@ export async function runAttempts<T>(
       if (tryNo > 0) {
         const delay = backoffDelayMs(tryNo, route.retry.baseDelayMs, route.retry.maxDelayMs, deps.rng, retryAfterMs);
         if (now + delay >= deadlineAt) {
-          deps.breakers.success(model.name); // release a half-open probe slot we did not use
+          deps.breakers.release(model.name); // the probe slot was taken but nothing was sent
           continue targets;
         }
         try {
           await sleep(delay, undefined, { signal: clientSignal });
         } catch {
+          deps.breakers.release(model.name);
           throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client'), attempts);
         }
       }
@@ -130,7 +131,11 @@ export async function runAttempts<T>(
         lastError = err;
         const aborted = clientSignal.aborted;
         attempts.push(attemptRecord(model, aborted ? 'aborted' : 'error', startedAt, planned.reason, err));
-        if (aborted) throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client', { cause: err }), attempts);
+        if (aborted) {
+          // The client left: no verdict on the target, but a half-open probe slot must be freed.
+          deps.breakers.release(model.name);
+          throw new AttemptsFailed(new AppError('CLIENT_CLOSED_REQUEST', 'request aborted by the client', { cause: err }), attempts);
+        }
         if (countsForBreaker(err)) deps.breakers.failure(model.name);
         else deps.breakers.success(model.name);
         const pe = err instanceof ProviderError ? err : undefined;

@@ -65,6 +65,8 @@ const DAY_MS = 86_400_000;
 const COUNTER_MARGIN_MS = DAY_MS;
 /** While Redis is failing, onError is called on the first failure and then at most this often. */
 const ERROR_REPORT_INTERVAL_MS = 10_000;
+/** After a Redis timeout, calls go straight to the fallback for this long before Redis is tried again. */
+const PROBE_INTERVAL_MS = 1_000;
 /** Seeding rounds before a reserve/settle gives up (a counter would have to vanish repeatedly). */
 const MAX_SEED_ROUNDS = 3;
 
@@ -424,7 +426,10 @@ export interface RedisLedgerOptions {
   fallback?: BudgetLedger & { reset?(): void };
   /** Redis failures (throttled: the first of an outage, then at most every 10 s). */
   onError?: (err: unknown) => void;
-  /** Bound on each Redis round trip before the fallback takes over; default 1000 ms. */
+  /**
+   * Bound on each Redis round trip before the fallback takes over; default 1000 ms. After a
+   * timeout the fallback is used without asking Redis for a second, then Redis is tried again.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -438,6 +443,8 @@ export function createRedisLedger(o: RedisLedgerOptions): BudgetLedger {
   const seeding = new Map<string, Promise<void>>();
   let degraded = false;
   let lastReportMs = -Infinity;
+  /** A partition leaves the client "ready" while nothing answers: don't make every request wait for a timeout. */
+  let probeAfterMs = 0;
 
   const keysOf = (spec: BudgetSpec, now: Date): [string, string, string] => {
     const suffix = `${spec.id}:${periodStart(spec.period, now).getTime()}`;
@@ -449,7 +456,10 @@ export function createRedisLedger(o: RedisLedgerOptions): BudgetLedger {
   async function call(run: () => Promise<unknown>): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        probeAfterMs = Date.now() + PROBE_INTERVAL_MS;
+        reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     const pending = run();
     pending.catch(() => {}); // a late rejection after the timeout won is expected, not unhandled
@@ -512,7 +522,8 @@ export function createRedisLedger(o: RedisLedgerOptions): BudgetLedger {
 
   async function guarded<T>(viaRedis: () => Promise<T>, viaFallback: (f: BudgetLedger) => Promise<T>): Promise<T> {
     let failure: unknown;
-    if (o.redis.status === 'ready') {
+    const probing = !o.fallback || Date.now() >= probeAfterMs;
+    if (o.redis.status === 'ready' && probing) {
       try {
         const result = await viaRedis();
         if (degraded) {
@@ -524,6 +535,8 @@ export function createRedisLedger(o: RedisLedgerOptions): BudgetLedger {
         if (err instanceof SeedFailure) throw err.cause;
         failure = err;
       }
+    } else if (!probing) {
+      failure = new Error(`Redis timed out recently: using the fallback for up to ${PROBE_INTERVAL_MS} ms`);
     } else {
       // Not connected: don't wait for a command to fail.
       failure = new Error(`Redis connection is not ready (status "${o.redis.status}")`);

@@ -32,8 +32,9 @@ export interface RateLimiterOptions {
   /**
    * Shared counters. Created and owned by the caller, with an 'error' listener and a
    * `commandTimeout` (e.g. 500 ms): a partitioned connection can stay "ready" and never answer,
-   * and only a command timeout turns that into a fallback. While the client is not "ready" the
-   * per-node limiter is used without trying Redis.
+   * and only a command timeout turns that into a fallback (after which the per-node limiter is
+   * used directly for a second before Redis is tried again). While the client is not "ready"
+   * the per-node limiter is used without trying Redis.
    */
   redis?: Redis;
   /** Prepended to every Redis key; default "switchyard:rl:". */
@@ -46,14 +47,23 @@ export interface RateLimiterOptions {
 const WINDOW_SEC = 60;
 const WINDOW_MS = WINDOW_SEC * 1000;
 const ERROR_REPORT_INTERVAL_MS = 10_000;
+/** After Redis failed on a "ready" connection (a timeout), the per-node limiter is used directly this long. */
+const PROBE_INTERVAL_MS = 1_000;
 
 type Kind = 'rpm' | 'tpm';
 
 interface Charge {
   spec: RateLimitSpec;
   kind: Kind;
+  /** The limiter consumed from; points are given back to the same one. */
   limiter: RateLimiterAbstract;
   points: number;
+}
+
+interface LimiterPair {
+  /** RateLimiterRedis (with `local` as its insurance), or the memory limiter itself without Redis. */
+  shared: RateLimiterAbstract;
+  local: RateLimiterMemory;
 }
 
 /**
@@ -83,8 +93,9 @@ class ReportingMemoryLimiter extends RateLimiterMemory {
 
 export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
   const prefix = o.keyPrefix ?? 'switchyard:rl:';
-  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiters = new Map<string, LimiterPair>();
   let lastReportMs = -Infinity;
+  let probeAfterMs = 0;
 
   function report(err: unknown): void {
     const t = Date.now();
@@ -92,7 +103,13 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
     lastReportMs = t;
     o.onError?.(err);
   }
-  const reportFallback = (): void => report(new Error('Redis rate limiter unavailable: using per-node limits'));
+  const onFallback = (): void => {
+    const t = Date.now();
+    // A failure on a "ready" connection was a command error or timeout, which may repeat on every
+    // call; a connection that is not ready fails instantly, so it needs no pause.
+    if (t >= probeAfterMs && o.redis?.status === 'ready') probeAfterMs = t + PROBE_INTERVAL_MS;
+    report(new Error('Redis rate limiter unavailable: using per-node limits'));
+  };
 
   /**
    * One limiter per (dimension, kind, limit), since a limiter has one `points`. The limit is part
@@ -100,21 +117,20 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
    */
   function limiterFor(dimension: RateLimitSpec['dimension'], kind: Kind, points: number): RateLimiterAbstract {
     const keyPrefix = `${prefix}${dimension}:${kind}:${points}`;
-    let limiter = limiters.get(keyPrefix);
-    if (!limiter) {
+    let pair = limiters.get(keyPrefix);
+    if (!pair) {
       const opts = { points, duration: WINDOW_SEC, keyPrefix };
-      limiter = o.redis
-        ? new RateLimiterRedis({
-            ...opts,
-            storeClient: o.redis,
-            rejectIfRedisNotReady: true,
-            // Per node, the full limit: never unlimited while Redis is down, at most N x the limit across N nodes.
-            insuranceLimiter: new ReportingMemoryLimiter(opts, reportFallback),
-          })
-        : new RateLimiterMemory(opts);
-      limiters.set(keyPrefix, limiter);
+      if (o.redis) {
+        // Per node, the full limit: never unlimited while Redis is down, at most N x the limit across N nodes.
+        const local = new ReportingMemoryLimiter(opts, onFallback);
+        pair = { local, shared: new RateLimiterRedis({ ...opts, storeClient: o.redis, rejectIfRedisNotReady: true, insuranceLimiter: local }) };
+      } else {
+        const local = new RateLimiterMemory(opts);
+        pair = { local, shared: local };
+      }
+      limiters.set(keyPrefix, pair);
     }
-    return limiter;
+    return Date.now() < probeAfterMs ? pair.local : pair.shared;
   }
 
   const keyOf = (spec: RateLimitSpec): string => `${spec.dimension}:${spec.id}`;

@@ -35,6 +35,8 @@ export interface Breakers {
   tryAcquire(key: string): boolean;
   success(key: string): void;
   failure(key: string): void;
+  /** Gives back a half-open probe slot without an outcome (the attempt never completed). */
+  release(key: string): void;
   view(key: string): BreakerView;
 }
 
@@ -110,6 +112,10 @@ export function createBreakers(config: BreakerConfig, now: () => number = Date.n
       if (e.consecutive >= config.consecutiveFailures || (e.window.length >= config.minRequests && failures / e.window.length >= config.failureRate)) {
         open(e);
       }
+    },
+    release(key) {
+      const e = get(key);
+      if (e.state === 'half_open') e.probeInFlight = false;
     },
     view(key) {
       const e = get(key);

@@ -39,13 +39,13 @@ export function compileRoutes(config: Config, catalog: Catalog): RouteTable {
 
   function node(t: TargetConfig, path: string): RouteNode {
     if (typeof t === 'string') {
-      if (byName.has(t)) return routeRoot(t, path);
+      if (byName.has(t)) return routeRoot(t, path, 1);
       return { kind: 'target', model: model(t, path), weight: 1 };
     }
     if ('model' in t) return { kind: 'target', model: model(t.model, path), weight: t.weight ?? 1 };
     if ('route' in t) {
       if (!byName.has(t.route)) throw new ConfigError([`${path}: unknown route "${t.route}"`]);
-      return { ...routeRoot(t.route, path), weight: t.weight ?? 1 };
+      return routeRoot(t.route, path, t.weight ?? 1);
     }
     return body(t, path, t.weight ?? 1);
   }
@@ -90,8 +90,10 @@ export function compileRoutes(config: Config, catalog: Catalog): RouteTable {
     }
   }
 
-  function routeRoot(name: string, path: string): RouteNode {
-    return build(name, path).root;
+  /** A referenced route keeps its own residency limit wherever it is used. */
+  function routeRoot(name: string, path: string, weight: number): RouteNode {
+    const route = build(name, path);
+    return { ...route.root, weight, ...(route.regions && { regions: route.regions }) };
   }
 
   function build(name: string, path: string): Route {

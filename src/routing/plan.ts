@@ -27,7 +27,7 @@ export function planRoute(route: Route, features: RequestFeatures, health: Healt
   const excluded: ExcludedTarget[] = [];
   const excludedNames = new Set<string>();
   const ctx: StrategyContext = { features, health, rng };
-  const regions = allowedRegions(route, features);
+  const topRegions = allowedRegions(route, features);
 
   function exclude(model: CatalogModel, reason: ExcludedTarget['reason'], detail: string): void {
     if (excludedNames.has(model.name)) return;
@@ -35,7 +35,7 @@ export function planRoute(route: Route, features: RequestFeatures, health: Healt
     excluded.push({ model, reason, detail });
   }
 
-  function eligible(model: CatalogModel): boolean {
+  function eligible(model: CatalogModel, regions: string[] | undefined): boolean {
     for (const cap of features.capabilities) {
       if (!model.capabilities.has(cap)) {
         exclude(model, 'capability', `lacks ${cap}`);
@@ -48,7 +48,7 @@ export function planRoute(route: Route, features: RequestFeatures, health: Healt
       return false;
     }
     if (regions && !(model.region && regions.includes(model.region))) {
-      exclude(model, 'region', `region ${model.region ?? 'unknown'} not in ${regions.join(', ')}`);
+      exclude(model, 'region', `region ${model.region ?? 'unknown'} not in ${regions.length ? regions.join(', ') : 'the allowed regions (none left)'}`);
       return false;
     }
     if (options.allowed && !options.allowed(model)) {
@@ -62,14 +62,15 @@ export function planRoute(route: Route, features: RequestFeatures, health: Healt
     return true;
   }
 
-  function expand(node: RouteNode): Candidate[] {
+  function expand(node: RouteNode, outer: string[] | undefined): Candidate[] {
+    const regions = node.regions ? (outer ? outer.filter((r) => node.regions!.includes(r)) : node.regions) : outer;
     switch (node.kind) {
       case 'target':
-        return eligible(node.model) ? [{ model: node.model, reason: 'target', estimatedCostMicros: estimateCostMicros(node.model, features) }] : [];
+        return eligible(node.model, regions) ? [{ model: node.model, reason: 'target', estimatedCostMicros: estimateCostMicros(node.model, features) }] : [];
       case 'group': {
         const children: Expanded[] = [];
         for (const child of node.children) {
-          const candidates = expand(child);
+          const candidates = expand(child, regions);
           if (candidates.length) children.push({ node: child, candidates });
         }
         if (!children.length) return [];
@@ -81,21 +82,21 @@ export function planRoute(route: Route, features: RequestFeatures, health: Healt
       }
       case 'conditional': {
         for (const rule of node.rules) {
-          if (matches(rule, features)) return tag(expand(rule.child), `rule "${rule.name}" matched`);
+          if (matches(rule, features)) return tag(expand(rule.child, regions), `rule "${rule.name}" matched`);
         }
-        return node.fallback ? tag(expand(node.fallback), 'no rule matched: default') : [];
+        return node.fallback ? tag(expand(node.fallback, regions), 'no rule matched: default') : [];
       }
       case 'complexity':
-        return tag(expand(node.tiers[features.complexity]), `complexity ${features.complexity}`);
+        return tag(expand(node.tiers[features.complexity], regions), `complexity ${features.complexity}`);
     }
   }
 
   const seen = new Set<string>();
   const attempts = [];
-  for (const c of expand(route.root)) {
+  for (const c of expand(route.root, topRegions)) {
     if (seen.has(c.model.name)) continue;
     seen.add(c.model.name);
-    attempts.push({ model: c.model, reason: c.reason, estimatedCostMicros: c.estimatedCostMicros });
+    attempts.push({ model: c.model, reason: c.reason === 'target' ? 'only target' : c.reason, estimatedCostMicros: c.estimatedCostMicros });
   }
   return { route: route.name, strategy: route.strategy, attempts, excluded };
 }

@@ -22,29 +22,35 @@ export interface RetryBudget {
   available(): number;
 }
 
+/** Tokens are held in millionths, as integers, so ten deposits of 0.2 make exactly 2. */
+const UNIT = 1_000_000;
+
 export function createRetryBudget(options: { ratio: number; minPerSecond: number; cap?: number }, now: () => number = Date.now): RetryBudget {
-  const cap = options.cap ?? Math.max(10, options.minPerSecond * 10);
-  let tokens = options.minPerSecond;
+  const cap = Math.round((options.cap ?? Math.max(10, options.minPerSecond * 10)) * UNIT);
+  const perMs = (options.minPerSecond * UNIT) / 1000;
+  const deposit = Math.round(options.ratio * UNIT);
+  let tokens = Math.round(options.minPerSecond * UNIT);
   let last = now();
   const refill = () => {
     const t = now();
-    tokens = Math.min(cap, tokens + ((t - last) / 1000) * options.minPerSecond);
+    // A clock stepping back adds nothing and takes nothing.
+    if (t > last) tokens = Math.min(cap, tokens + Math.floor((t - last) * perMs));
     last = t;
   };
   return {
     deposit() {
       refill();
-      tokens = Math.min(cap, tokens + options.ratio);
+      tokens = Math.min(cap, tokens + deposit);
     },
     tryWithdraw() {
       refill();
-      if (tokens < 1) return false;
-      tokens -= 1;
+      if (tokens < UNIT) return false;
+      tokens -= UNIT;
       return true;
     },
     available() {
       refill();
-      return tokens;
+      return tokens / UNIT;
     },
   };
 }

@@ -9,6 +9,8 @@ export interface TargetNode {
   kind: 'target';
   model: CatalogModel;
   weight: number;
+  /** Data-residency limit of a referenced route, applied to everything below it. */
+  regions?: string[];
 }
 
 export interface GroupNode {
@@ -16,6 +18,8 @@ export interface GroupNode {
   strategy: GroupStrategy;
   children: RouteNode[];
   weight: number;
+  /** Data-residency limit of a referenced route, applied to everything below it. */
+  regions?: string[];
 }
 
 export interface CompiledRule {
@@ -34,12 +38,16 @@ export interface ConditionalNode {
   rules: CompiledRule[];
   fallback: RouteNode | undefined;
   weight: number;
+  /** Data-residency limit of a referenced route, applied to everything below it. */
+  regions?: string[];
 }
 
 export interface ComplexityNode {
   kind: 'complexity';
   tiers: Record<Tier, RouteNode>;
   weight: number;
+  /** Data-residency limit of a referenced route, applied to everything below it. */
+  regions?: string[];
 }
 
 export type RouteNode = TargetNode | GroupNode | ConditionalNode | ComplexityNode;

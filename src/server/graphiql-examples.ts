@@ -1,3 +1,9 @@
+/** Shown on top of the examples when no admin key is configured. */
+export const OPEN_MODE_BANNER = `# !!! OPEN DEVELOPMENT MODE: no admin key is configured, so this gateway serves every
+# !!! request without authentication. Set SWITCHYARD_ADMIN_KEY to require keys.
+
+`;
+
 /** Ready-made operations shown in GraphiQL's editor on first load. */
 export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Switchyard. Pick an operation with the ▶ button.
 # With no config, the built-in mock provider serves mock-small, mock-large and mock-embed.

@@ -17,7 +17,7 @@ import { AppError } from '../engine/app-error.ts';
 import type { Authenticator, Principal } from '../governance/auth.ts';
 import type { GraphQLContext, Services } from '../schema/context.ts';
 import { getSchema } from '../schema/index.ts';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-examples.ts';
+import { GRAPHIQL_DEFAULT_QUERY, OPEN_MODE_BANNER } from './graphiql-examples.ts';
 
 /** What the HTTP server (or the WebSocket server) hands Yoga for each operation. */
 export interface OperationContext {
@@ -38,7 +38,11 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
     schema: getSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: g.graphiql ? { title: 'Switchyard', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    graphiql: g.graphiql
+      ? config.auth.adminKey
+        ? { title: 'Switchyard', defaultQuery: GRAPHIQL_DEFAULT_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <your key>' }) }
+        : { title: 'Switchyard \u2014 OPEN DEVELOPMENT MODE (no key required)', defaultQuery: `${OPEN_MODE_BANNER}${GRAPHIQL_DEFAULT_QUERY}` }
+      : false,
     logging: false,
     // useErrorShaping types and masks errors from execution; Yoga masks whatever else escapes.
     maskedErrors: true,
