@@ -151,9 +151,9 @@ describe.each(subjects)('analytics on the $name store', (subject) => {
 
   it('resolves keys, teams and models of a 100-row page with one batched lookup per entity type', async () => {
     const { keys, teams, requests } = gw.app.services;
-    for (let t = 0; t < 3; t++) await teams.insert({ id: `team-${t}`, name: `Team ${t}`, createdAt: new Date() });
+    for (let t = 0; t < 3; t++) await teams.insert({ id: `team-${t}`, name: `Team ${t}`, createdAt: new Date(), models: null, budget: null, rpm: null, tpm: null });
     for (let k = 0; k < 5; k++) {
-      await keys.insert({ id: `key-${k}`, teamId: `team-${k % 3}`, name: `Key ${k}`, role: 'member', prefix: 'sy_live_', last4: `000${k}`, digest: `d${k}`, createdAt: new Date() });
+      await keys.insert({ id: `key-${k}`, teamId: `team-${k % 3}`, name: `Key ${k}`, role: 'member', prefix: 'sy_live_', last4: `000${k}`, digest: `d${k}`, createdAt: new Date(), createdBy: 'test', models: null, budget: null, rpm: null, tpm: null, expiresAt: null, revokedAt: null });
     }
     const base = Date.now() - 30 * 60_000;
     await requests.insertMany(
