@@ -39,6 +39,8 @@ export interface AttemptSignals {
   deadline: AbortSignal;
   /** performance.now() at which the deadline falls. */
   deadlineAt: number;
+  /** Clears the deadline timer once the request is over (a pending timer per request would pile up). */
+  release(): void;
 }
 
 export interface AttemptsResult<T> {

@@ -77,7 +77,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   };
 
-  function admit(): void {
+  function admit(ctx: RequestContext): void {
+    // Viewers read usage; using models needs the member role.
+    if (ctx.principal.role === 'viewer') throw new AppError('FORBIDDEN', 'A viewer key cannot use models.');
     if (!recorder.accepting()) {
       throw new AppError('SERVICE_UNAVAILABLE', 'The usage log is full; billable requests are refused until it drains.', { retryAfterSeconds: 5 });
     }
@@ -146,7 +148,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const c = new AbortController();
     const t = setTimeout(() => c.abort(new ProviderError({ provider: 'gateway', code: 'timeout', message: `request deadline of ${deadlineMs} ms exceeded` })), remaining);
     t.unref();
-    return { client: ctx.signal, deadline: c.signal, deadlineAt };
+    return { client: ctx.signal, deadline: c.signal, deadlineAt, release: () => clearTimeout(t) };
   }
 
   /** Records a request that failed before or during its attempts, and returns the error to throw. */
@@ -175,15 +177,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
       try {
-        admit();
+        admit(ctx);
         p = prepare(req, false, ctx.principal);
         if (!p.plan.attempts.length) throw noRoute(p);
         admission = await admitRequest(p, ctx);
         deps.budget.deposit();
         const prepared = p;
-        const { value: res, model, attempts, startedAt } = await runAttempts(attemptDeps, p.route, p.plan, signalsFor(p, ctx), (m, adapter, signal) =>
+        const signals = signalsFor(p, ctx);
+        const { value: res, model, attempts, startedAt } = await runAttempts(attemptDeps, p.route, p.plan, signals, (m, adapter, signal) =>
           adapter.chat(requestFor(prepared, m), { upstreamModel: m.upstream, signal }),
-        );
+        ).finally(signals.release);
         const text = res.choices.map((c) => c.content ?? '').join('');
         const toolCalls = res.choices.flatMap((c) => c.toolCalls);
         const usage = res.usage ?? finalizeUsage(requestFor(p, model), undefined, { text, toolCalls }, true);
@@ -228,25 +231,28 @@ export function createGateway(deps: GatewayDeps): Gateway {
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
       let opened: { value: OpenedStream; model: CatalogModel; attempts: AttemptRecord[]; startedAt: number };
+      let signals: AttemptSignals | undefined;
       try {
-        admit();
+        admit(ctx);
         p = prepare(req, true, ctx.principal);
         if (!p.plan.attempts.length) throw noRoute(p);
         admission = await admitRequest(p, ctx);
         deps.budget.deposit();
-        opened = await openStream(streamDeps, p, ctx, signalsFor(p, ctx));
+        signals = signalsFor(p, ctx);
+        opened = await openStream(streamDeps, p, ctx, signals);
       } catch (err) {
+        signals?.release();
         admission.settle(0, 0);
         throw failed(ctx, req, 'chat', true, err, p?.route);
       }
-      return streamResult(streamDeps, p, ctx, opened, admission);
+      return streamResult(streamDeps, p, ctx, opened, admission, signals.release);
     },
 
     async embed(req, ctx): Promise<EmbeddingResult> {
       let model: CatalogModel | undefined;
       let started: number | undefined;
       try {
-        admit();
+        admit(ctx);
         model = catalog.get(req.model);
         if (!model || model.kind !== 'embedding') {
           throw new AppError('MODEL_NOT_FOUND', `The model '${req.model}' does not exist${model ? ' as an embedding model' : ''}.`, { param: 'model' });

@@ -47,7 +47,8 @@ builder.subscriptionType({});
 
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 date-time in UTC.',
-  serialize: (d) => d.toISOString(),
+  // Events from other replicas arrive through Redis as JSON, with dates as strings.
+  serialize: (d) => (d instanceof Date ? d : new Date(d as unknown as string)).toISOString(),
   parseValue: (v) => {
     const d = typeof v === 'string' ? new Date(v) : undefined;
     if (!d || Number.isNaN(d.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });

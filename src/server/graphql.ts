@@ -38,6 +38,8 @@ export function createGraphQL(config: Config, services: Services, logger: Logger
     schema: getSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // The HTTP server already read the body within server.bodyLimitBytes.
+    maxRequestBodySize: false,
     graphiql: g.graphiql
       ? config.auth.adminKey
         ? { title: 'Switchyard', defaultQuery: GRAPHIQL_DEFAULT_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <your key>' }) }

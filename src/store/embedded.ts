@@ -11,19 +11,22 @@ import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, Inse
 export interface EmbeddedStoreOptions {
   /** Max documents per collection; the oldest are evicted beyond it. */
   maxDocsPerCollection?: number;
+  /** How often TTL indexes expire documents (MongoDB's monitor runs every 60 s). */
+  sweepIntervalMs?: number;
   now?: () => number;
 }
 
 export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): DocStore {
   const collections = new Map<string, EmbeddedCollection>();
   const max = options.maxDocsPerCollection ?? 200_000;
+  const sweepMs = options.sweepIntervalMs ?? 60_000;
   const now = options.now ?? Date.now;
   return {
     kind: 'embedded',
     collection<T extends object>(name: string): DocCollection<T> {
       let c = collections.get(name);
       if (!c) {
-        c = new EmbeddedCollection(name, max, now);
+        c = new EmbeddedCollection(name, max, now, sweepMs);
         collections.set(name, c);
       }
       return c as unknown as DocCollection<T>;
@@ -46,6 +49,7 @@ class EmbeddedCollection implements DocCollection<Doc> {
     readonly name: string,
     private readonly max: number,
     private readonly now: () => number,
+    private readonly sweepMs: number,
   ) {}
 
   async createIndexes(specs: IndexSpec[]): Promise<void> {
@@ -65,19 +69,20 @@ class EmbeddedCollection implements DocCollection<Doc> {
     this.sweep();
     const errors: InsertManyResult['errors'] = [];
     let inserted = 0;
-    docs.forEach((input, index) => {
+    for (const [index, input] of docs.entries()) {
+      if (index > 0 && index % YIELD_EVERY === 0) await yieldToLoop();
       const doc = structuredClone(input) as Doc;
       if (doc._id === undefined) doc._id = randomUUID();
       const clash = this.uniqueClash(doc);
       if (clash) {
         errors.push({ index, duplicate: true, message: `E11000 duplicate key error collection: ${this.name} index: ${clash}` });
-        return;
+        continue;
       }
       this.addKeys(doc);
       this.docs.push(doc);
       this.byId.set(doc._id, doc);
       inserted++;
-    });
+    }
     this.evict();
     return { insertedCount: inserted, errors };
   }
@@ -139,7 +144,10 @@ class EmbeddedCollection implements DocCollection<Doc> {
 
   async bulkUpdate(ops: Array<{ filter: Filter; update: Doc }>): Promise<{ matched: number }> {
     let matched = 0;
-    for (const op of ops) matched += (await this.updateOne(op.filter, op.update)).matched;
+    for (const [i, op] of ops.entries()) {
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToLoop();
+      matched += (await this.updateOne(op.filter, op.update)).matched;
+    }
     return { matched };
   }
 
@@ -188,11 +196,11 @@ class EmbeddedCollection implements DocCollection<Doc> {
     this.docs = this.docs.slice(excess);
   }
 
-  /** TTL indexes: like MongoDB's monitor, expiry is periodic (here: at most once a second). */
+  /** TTL indexes: like MongoDB's monitor, expiry is periodic (every `sweepIntervalMs`). */
   private sweep(): void {
     if (!this.ttl.length) return;
     const now = this.now();
-    if (now - this.lastSweep < 1000) return;
+    if (now - this.lastSweep < this.sweepMs) return;
     this.lastSweep = now;
     this.docs = this.docs.filter((d) => {
       for (const t of this.ttl) {
@@ -206,6 +214,10 @@ class EmbeddedCollection implements DocCollection<Doc> {
     });
   }
 }
+
+/** Large batches give the event loop a turn every this many documents, so requests keep flowing. */
+const YIELD_EVERY = 100;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class DuplicateKeyError extends Error {
   readonly code = 11000;

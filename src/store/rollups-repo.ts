@@ -169,11 +169,12 @@ export function createRollupRepository(
           // A bucket already past its retention would be deleted at once: skip writing it.
           if (start.getTime() + GRANULARITY_MS[g] + keepMs[g] <= t) continue;
           for (const dims of variants) {
-            const id = rollupId(g, start, writer, dims);
-            let p = docs.get(id);
+            // Group by the key text; hash it once per distinct document, not once per record.
+            const key = rollupKey(g, start, writer, dims);
+            let p = docs.get(key);
             if (!p) {
-              p = { _id: id, g, start, dims, inc: {} };
-              docs.set(id, p);
+              p = { _id: createHash('sha1').update(key).digest('base64url'), g, start, dims, inc: {} };
+              docs.set(key, p);
             }
             for (const [k, v] of Object.entries(inc)) p.inc[k] = (p.inc[k] ?? 0) + v;
           }
@@ -224,8 +225,6 @@ function increments(r: RequestRecord): Record<string, number> {
   return inc;
 }
 
-function rollupId(g: Granularity, start: Date, writer: string, d: RollupDims): string {
-  return createHash('sha1')
-    .update(JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.tagKey, d.tagValue]))
-    .digest('base64url');
+function rollupKey(g: Granularity, start: Date, writer: string, d: RollupDims): string {
+  return JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.tagKey, d.tagValue]);
 }

@@ -42,7 +42,7 @@ interface Subject {
 }
 
 const subjects: Subject[] = [
-  { name: 'embedded', open: async () => ({ store: createEmbeddedStore(), close: async () => undefined }) },
+  { name: 'embedded', open: async () => ({ store: createEmbeddedStore({ sweepIntervalMs: 200 }), close: async () => undefined }) },
   {
     name: 'mongodb',
     open: async () => {
