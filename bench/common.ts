@@ -1,0 +1,100 @@
+/** Constants and helpers shared by the bench driver and its child servers. */
+
+/** The answer every target must echo back. */
+export const UPSTREAM_CONTENT = 'Hello from the Switchyard bench upstream, all good!';
+/** Stream pieces (8); joined they are UPSTREAM_CONTENT. */
+export const UPSTREAM_PIECES = splitInto(UPSTREAM_CONTENT, 8);
+export const UPSTREAM_USAGE = { prompt_tokens: 14, completion_tokens: 11 };
+export const BENCH_MODEL = 'gpt-4o-mini';
+export const BENCH_API_KEY = 'sk-bench-0000';
+
+function splitInto(text: string, n: number): string[] {
+  const size = Math.ceil(text.length / n);
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Child side of the IPC protocol: on {type:'shutdown'} (or when the parent goes away) run
+ * `close` and exit 0, so `--cpu-prof` profiles get written.
+ */
+export function onShutdown(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(0), 3000);
+    timer.unref();
+    close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  };
+  process.on('message', (m: { type?: string } | undefined) => {
+    if (m?.type === 'shutdown') stop();
+  });
+  process.on('disconnect', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Tells the parent the child listens at `url`. */
+export function ready(url: string): void {
+  if (process.send) process.send({ type: 'ready', url });
+  else console.log(url);
+}
+
+/**
+ * Lets the driver CPU-profile a child for an exact window (the load phase only):
+ * {type:'profile-start', intervalUs} -> {type:'profile-started'};
+ * {type:'profile-stop', path} -> writes the .cpuprofile -> {type:'profile-stopped', path}.
+ */
+export function enableProfilerControl(): void {
+  let session: import('node:inspector/promises').Session | undefined;
+  process.on('message', (m: { type?: string; intervalUs?: number; path?: string } | undefined) => {
+    if (m?.type === 'profile-start') {
+      void (async () => {
+        const { Session } = await import('node:inspector/promises');
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: m.intervalUs ?? 200 });
+        await session.post('Profiler.start');
+        process.send?.({ type: 'profile-started' });
+      })();
+    } else if (m?.type === 'profile-stop' && session && m.path) {
+      const path = m.path;
+      const s = session;
+      session = undefined;
+      void (async () => {
+        const { profile } = await s.post('Profiler.stop');
+        await mapToSources(profile.nodes.map((n) => n.callFrame));
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(path, JSON.stringify(profile));
+        s.disconnect();
+        process.send?.({ type: 'profile-stopped', path });
+      })();
+    }
+  });
+}
+
+/**
+ * tsx compiles src/*.ts on the fly, so profile positions point into generated code; map
+ * them back to the .ts sources through the source maps tsx registers.
+ */
+async function mapToSources(frames: Array<{ url: string; lineNumber: number; columnNumber: number }>): Promise<void> {
+  const { findSourceMap } = await import('node:module');
+  for (const f of frames) {
+    if (!f.url.startsWith('file://') || f.url.includes('/node_modules/') || f.lineNumber < 0) continue;
+    try {
+      const entry = findSourceMap(f.url)?.findEntry(f.lineNumber, f.columnNumber) as { originalLine?: number; originalColumn?: number } | undefined;
+      if (entry?.originalLine !== undefined) {
+        f.lineNumber = entry.originalLine;
+        f.columnNumber = entry.originalColumn ?? 0;
+      }
+    } catch {
+      /* keep the generated position */
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Switchyard as the benchmark runs it: createApp + parseConfig with one `openai` provider
+ * pointing at the bench upstream and one model. Usage recording is on (it always is) with
+ * the embedded store; logging at 'warn'.
+ *
+ * UPSTREAM_URL=http://127.0.0.1:PORT (required); BENCH_PORT picks the port;
+ * BENCH_LOG_LEVEL overrides the log level; BENCH_STORE=null swaps the embedded store for a
+ * no-op one (an experiment: the recorder, its validation and rollup building still run,
+ * only the store's own work is gone); BENCH_YOGA_NO_BODY_LIMIT=1 creates Yoga with
+ * `maxRequestBodySize: false` (an experiment, see experiments/hooks.ts); BENCH_SRC_ROOT=DIR
+ * loads DIR/src instead of this checkout's (the driver's --baseline).
+ */
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { DocStore } from '../src/store/collection.ts';
+import { BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, onShutdown, ready } from './common.ts';
+
+// Experiments that need a different module for src/ (nothing in src/ changes): must be
+// registered before src/ is imported, hence the dynamic imports below.
+if (process.env.BENCH_YOGA_NO_BODY_LIMIT === '1') register('./experiments/hooks.ts', import.meta.url);
+// BENCH_SRC_ROOT: measure another checkout's src/ (A/B against a baseline in one run).
+const srcRoot = process.env.BENCH_SRC_ROOT ? pathToFileURL(`${process.env.BENCH_SRC_ROOT.replace(/\/+$/, '')}/`) : new URL('../', import.meta.url);
+const { createApp } = (await import(new URL('src/app.ts', srcRoot).href)) as typeof import('../src/app.ts');
+const { parseConfig } = (await import(new URL('src/config/load.ts', srcRoot).href)) as typeof import('../src/config/load.ts');
+
+const upstream = process.env.UPSTREAM_URL;
+if (!upstream) throw new Error('UPSTREAM_URL is required');
+
+const config = parseConfig({
+  server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
+  logging: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+  providers: [{ id: 'bench', type: 'openai', apiKey: BENCH_API_KEY, baseUrl: `${upstream}/v1` }],
+  models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 } }],
+});
+
+/** Accepts everything, keeps nothing. A Proxy so it follows DocCollection as it grows. */
+function nullStore(): DocStore {
+  const answers: Record<string, (...args: any[]) => unknown> = {
+    insertMany: (docs: unknown[]) => ({ insertedCount: docs.length, errors: [] }),
+    find: () => [],
+    findOne: () => null,
+    updateOne: () => ({ matched: 1, upserted: false }),
+    bulkUpdate: (ops: unknown[]) => ({ matched: ops.length }),
+    bulkUpsert: (ops: unknown[]) => ({ matched: ops.length, upserted: 0, duplicates: 0 }),
+    aggregate: () => [],
+    countDocuments: () => 0,
+    deleteMany: () => 0,
+  };
+  const collection = (name: string) =>
+    new Proxy({ name } as Record<string | symbol, unknown>, {
+      get: (target, prop) => (prop in target ? target[prop] : prop === 'then' ? undefined : async (...args: unknown[]) => answers[String(prop)]?.(...args)),
+    });
+  return { kind: 'embedded', collection: collection as unknown as DocStore['collection'], ping: async () => {}, close: async () => {} };
+}
+
+const app = await createApp({ config, ...(process.env.BENCH_STORE === 'null' && { store: nullStore() }) });
+await app.listen();
+ready(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+
+// Observation only (src/ is untouched): how long each usage batch keeps the event loop busy.
+// The embedded store does its work synchronously inside these async calls, so the time
+// until each call returns its promise is time the event loop is blocked.
+interface Timing {
+  calls: number;
+  records: number;
+  totalMs: number;
+  maxMs: number;
+}
+const timings: Record<string, Timing> = {};
+function timeSync<A extends unknown[], R>(name: string, fn: (...args: A) => R, count: (...args: A) => number): (...args: A) => R {
+  const t: Timing = (timings[name] = { calls: 0, records: 0, totalMs: 0, maxMs: 0 });
+  return (...args: A) => {
+    const t0 = performance.now();
+    try {
+      return fn(...args);
+    } finally {
+      const ms = performance.now() - t0;
+      t.calls++;
+      t.records += count(...args);
+      t.totalMs += ms;
+      if (ms > t.maxMs) t.maxMs = ms;
+    }
+  };
+}
+const { requests, rollups } = app.services;
+requests.insertMany = timeSync('requests.insertMany', requests.insertMany.bind(requests), (records) => records.length);
+rollups.apply = timeSync('rollups.apply', rollups.apply.bind(rollups), (records) => records.length);
+
+// Event-loop delay: at concurrency 1 the loop is mostly idle, so delays are blocking work.
+const eld = monitorEventLoopDelay({ resolution: 1 });
+eld.enable();
+
+process.on('message', (m: { type?: string } | undefined) => {
+  if (m?.type === 'eld-reset') {
+    eld.reset();
+    for (const t of Object.values(timings)) t.maxMs = 0;
+    process.send?.({ type: 'eld-reset-done' });
+  } else if (m?.type === 'eld') {
+    const ms = (ns: number) => ns / 1e6;
+    process.send?.({
+      type: 'eld',
+      eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) },
+      timings: structuredClone(timings),
+    });
+  } else if (m?.type === 'heap') {
+    // Heap still reachable after a full GC (the process runs with --expose-gc): what the
+    // process retains, as opposed to garbage not yet collected.
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ type: 'heap', heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss });
+  } else if (m?.type === 'stats') {
+    // The driver asks for the recorder's counters to check usage records were written.
+    const t0 = performance.now();
+    void Promise.resolve(app.services.recorder.flush(30_000)).then((flushed) =>
+      process.send?.({
+        type: 'stats',
+        recorder: app.services.recorder.stats(),
+        flushed: flushed !== false,
+        flushMs: performance.now() - t0,
+        timings,
+        memory: process.memoryUsage(),
+      }),
+    );
+  }
+});
+
+onShutdown(() => app.close());
+enableProfilerControl();
