@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionResult } from 'graphql';
 import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -235,3 +235,51 @@ function connectionId(socket: object): string {
 }
 
 export type { IncomingMessage };
+
+/**
+ * The fast path for plain GraphQL-over-HTTP POSTs with a JSON body: the same envelop pipeline
+ * Yoga runs (parse and validation caches, armor limits, error shaping and masking), without
+ * converting the Node request and response to Fetch objects and back. Returns undefined when
+ * the request needs Yoga itself (subscriptions, batches, incremental delivery, odd bodies).
+ */
+export async function executeJsonOperation(yoga: Yoga, body: unknown, op: OperationContext & { signal: AbortSignal }): Promise<ExecutionResult | undefined> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
+  if (typeof query !== 'string') return undefined;
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
+  if (operationName != null && typeof operationName !== 'string') return undefined;
+  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({
+    ...op,
+    request: { method: 'POST', signal: op.signal, headers: new Headers() },
+    params: body,
+  });
+  const rejected = (errors: readonly GraphQLError[], code: string): ExecutionResult => ({
+    errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { code, ...e.extensions, requestId: op.requestId } })),
+  });
+  let document;
+  try {
+    document = parse(query);
+  } catch (err) {
+    if (err instanceof GraphQLError) return rejected([err], 'GRAPHQL_PARSE_FAILED');
+    throw err;
+  }
+  try {
+    const errors = validate(schema, document);
+    if (errors.length) return rejected(errors, 'GRAPHQL_VALIDATION_FAILED');
+  } catch (err) {
+    if (err instanceof GraphQLError) return rejected([err], 'GRAPHQL_VALIDATION_FAILED');
+    throw err;
+  }
+  const operation = getOperationAST(document, (operationName as string | undefined) ?? null);
+  if (operation?.operation === 'subscription') return undefined;
+  const result = await execute({
+    schema,
+    document,
+    variableValues: (variables as Record<string, unknown> | null | undefined) ?? null,
+    operationName: (operationName as string | undefined) ?? null,
+    contextValue: await contextFactory(),
+    rootValue: {},
+  });
+  if (result && typeof result === 'object' && Symbol.asyncIterator in result) return undefined;
+  return result as ExecutionResult;
+}

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { AppError, toAppError } from '../engine/app-error.ts';
 import type { RequestContext } from '../engine/types.ts';
 import { OPEN_PRINCIPAL, type Authenticator, type Principal } from '../governance/auth.ts';
-import type { Yoga } from './graphql.ts';
+import { executeJsonOperation, type Yoga } from './graphql.ts';
 import { sendError, sendJson, type RestHandler } from './rest/openai-routes.ts';
 
 export interface HttpServerDeps {
@@ -95,9 +95,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       return;
     }
     if (req.method === 'POST') {
+      let raw: Buffer;
       try {
-        // Yoga uses a body that is already read (Express-style) instead of the stream.
-        (req as IncomingMessage & { body?: Buffer }).body = await readBody(req, bodyLimitBytes);
+        raw = await readBody(req, bodyLimitBytes);
       } catch (err) {
         const e = toAppError(err);
         res.setHeader('x-request-id', requestId);
@@ -105,6 +105,30 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         sendJson(res, e.httpStatus, { errors: [{ message: e.message, extensions: e.toExtensions(requestId) }] });
         return;
       }
+      // A JSON POST (preflighted by browsers, so CSRF-safe) that wants a JSON answer runs on the
+      // fast path; everything else (SSE, batches, other content types) goes through Yoga.
+      const type = req.headers['content-type'] ?? '';
+      const accept = req.headers.accept ?? '';
+      if (type.startsWith('application/json') && !accept.includes('text/event-stream') && !accept.includes('multipart/mixed')) {
+        let body: unknown;
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          body = undefined;
+        }
+        const controller = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) controller.abort();
+        });
+        const result = body === undefined ? undefined : await executeJsonOperation(yoga, body, { requestId, receivedAt, startedAt, principal, signal: controller.signal });
+        if (result) {
+          res.setHeader('x-request-id', requestId);
+          sendJson(res, 200, result);
+          return;
+        }
+      }
+      // Yoga uses a body that is already read (Express-style) instead of the stream.
+      (req as IncomingMessage & { body?: Buffer }).body = raw;
     }
     await yoga.handle(req, res, { requestId, receivedAt, startedAt, principal });
   }

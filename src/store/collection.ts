@@ -58,3 +58,11 @@ export interface DocStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The store could not answer for a whole batch (connection lost mid-write): retry it later. */
+export class TransientStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientStoreError';
+  }
+}

@@ -4,7 +4,7 @@
  * batches are sent in commands of at most 50 updates.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type MongoClientOptions } from 'mongodb';
-import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
+import { TransientStoreError, type Doc, type DocCollection, type DocStore, type Filter, type FindOptions, type IndexSpec, type InsertManyResult } from './collection.ts';
 
 export interface MongoStoreOptions {
   uri: string;
@@ -49,7 +49,9 @@ export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore
             const writeErrors = (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).filter(Boolean);
             // A bulk error that does not account for every document (a connection reset, an
             // interrupted batch) is not a per-document answer: the caller must retry the batch.
-            if (!writeErrors.length || err.insertedCount + writeErrors.length < docs.length) throw err;
+            if (!writeErrors.length || err.insertedCount + writeErrors.length < docs.length) {
+              throw new TransientStoreError(`insertMany into ${col.collectionName} was interrupted: ${err.message}`, { cause: err });
+            }
             const errors: InsertManyResult['errors'] = writeErrors.map((e) => ({ index: e.index, duplicate: e.code === 11000, message: e.errmsg ?? String(e.code) }));
             return { insertedCount: err.insertedCount, errors };
           }

@@ -27,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TransientStoreError } from './collection.ts';
 import type { RequestRecord } from './records.ts';
 import type { RequestRepository } from './requests-repo.ts';
 import type { RollupRepository } from './rollups-repo.ts';
@@ -377,7 +378,7 @@ class WriteTimeoutError extends TransientError {}
 
 /** Network trouble, timeouts and server-side overload are retried; anything else is about the data. */
 function isTransient(err: unknown): boolean {
-  if (err instanceof TransientError) return true;
+  if (err instanceof TransientError || err instanceof TransientStoreError) return true;
   const e = err as { name?: string; code?: unknown; errorLabels?: unknown; hasErrorLabel?: (l: string) => boolean };
   const name = e?.name ?? '';
   if (/Network|ServerSelection|Timeout|PoolCleared|NotPrimary|Interrupted|Topology/.test(name)) return true;

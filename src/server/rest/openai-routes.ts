@@ -66,9 +66,12 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
     const request = toCanonicalChat(body);
     if (!body.stream) {
       const result = await gateway.complete(request, req.ctx);
-      setGatewayHeaders(res, result.requestId, result.provider, result.model);
-      res.setHeader('x-switchyard-cost-micros', String(result.costMicros));
-      return sendJson(res, 200, toChatCompletion(result));
+      return sendJson(res, 200, toChatCompletion(result), {
+        'x-request-id': result.requestId,
+        'x-switchyard-provider': result.provider,
+        'x-switchyard-model': result.model,
+        'x-switchyard-cost-micros': String(result.costMicros),
+      });
     }
     const stream = await gateway.stream(request, req.ctx);
     await writeStream(res, stream, body.stream_options?.include_usage === true);
@@ -188,9 +191,9 @@ async function writeStream(res: ServerResponse, stream: GatewayStream, includeUs
   res.end();
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
