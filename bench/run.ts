@@ -64,10 +64,17 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     experiments: { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    tsx: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
+
+/** Compiles src/ to dist/ once, so the measured gateway is the production build. */
+const builtSwitchyard = !flags.tsx && !flags.baseline;
+if (builtSwitchyard) {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
+}
 
 if (flags.help) {
   const src = readFileSync(fileURLToPath(import.meta.url), 'utf8');
@@ -535,7 +542,8 @@ async function main(): Promise<number> {
     const upstream = await startTsChild('upstream', 'upstream.ts', {});
     children.push(upstream);
     upstreamUrl = upstream.url;
-    const env = { UPSTREAM_URL: upstream.url };
+    // Switchyard runs as deployed (`npm run build` + node), unless --tsx asks for the dev runner.
+    const env: Record<string, string> = { UPSTREAM_URL: upstream.url, ...(builtSwitchyard && { BENCH_BUILT: '1' }) };
     const [passthrough, rest, graphql, pk] = await Promise.all([
       only.has('passthrough') ? startTsChild('passthrough', 'passthrough.ts', env) : undefined,
       only.has('rest') ? startTsChild('switchyard-rest', 'switchyard-server.ts', env) : undefined,

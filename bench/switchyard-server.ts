@@ -22,8 +22,10 @@ import { BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, onShutdown, ready } 
 if (process.env.BENCH_YOGA_NO_BODY_LIMIT === '1') register('./experiments/hooks.ts', import.meta.url);
 // BENCH_SRC_ROOT: measure another checkout's src/ (A/B against a baseline in one run).
 const srcRoot = process.env.BENCH_SRC_ROOT ? pathToFileURL(`${process.env.BENCH_SRC_ROOT.replace(/\/+$/, '')}/`) : new URL('../', import.meta.url);
-const { createApp } = (await import(new URL('src/app.ts', srcRoot).href)) as typeof import('../src/app.ts');
-const { parseConfig } = (await import(new URL('src/config/load.ts', srcRoot).href)) as typeof import('../src/config/load.ts');
+// BENCH_BUILT: the compiled dist/ (what `npm run start:prod` runs), else src/ through tsx.
+const built = process.env.BENCH_BUILT === '1';
+const { createApp } = (await import(new URL(built ? 'dist/app.js' : 'src/app.ts', srcRoot).href)) as typeof import('../src/app.ts');
+const { parseConfig } = (await import(new URL(built ? 'dist/config/load.js' : 'src/config/load.ts', srcRoot).href)) as typeof import('../src/config/load.ts');
 
 const upstream = process.env.UPSTREAM_URL;
 if (!upstream) throw new Error('UPSTREAM_URL is required');

@@ -123,8 +123,17 @@ export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore
     const field = Object.keys(spec.key)[0]!;
     const ttlMs = spec.expireAfterSeconds! * 1000;
     o.onNotice?.(`TTL index ${spec.name} on ${col.collectionName}.${field} is not supported by this server; expiring documents with a periodic sweep`);
+    // One sweep at a time: on a slow server a sweep can outlast the interval.
+    let running = false;
     const sweep = () => {
-      col.deleteMany({ [field]: { $lt: new Date(Date.now() - ttlMs) } }).catch(() => undefined);
+      if (running) return;
+      running = true;
+      col
+        .deleteMany({ [field]: { $lt: new Date(Date.now() - ttlMs) } })
+        .catch(() => undefined)
+        .finally(() => {
+          running = false;
+        });
     };
     sweep();
     const t = setInterval(sweep, o.sweepIntervalMs ?? 60_000);
