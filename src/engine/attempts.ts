@@ -15,6 +15,7 @@ import type { HealthTracker } from '../routing/health.ts';
 import { backoffDelayMs, type RetryBudget } from '../routing/retry.ts';
 import type { Plan, Rng, Route } from '../routing/types.ts';
 import type { AttemptRecord } from '../store/records.ts';
+import { linkSignals } from '../util/signals.ts';
 import { AppError, toAppError } from './app-error.ts';
 
 export interface AttemptDeps {
@@ -49,6 +50,8 @@ export interface AttemptsResult<T> {
   attempts: AttemptRecord[];
   /** performance.now() when the successful attempt started. */
   startedAt: number;
+  /** Detaches the attempt's signal from the client and deadline signals; call when done. */
+  dispose(): void;
 }
 
 /** Errors that say something about a provider's health (not about the request). */
@@ -122,14 +125,17 @@ export async function runAttempts<T>(
       }
       const startedAt = performance.now();
       const timer = route.timeoutMs === undefined ? undefined : attemptTimer(route.timeoutMs, model.provider);
-      const signal = AbortSignal.any(timer ? [clientSignal, signals.deadline, timer.signal] : [clientSignal, signals.deadline]);
+      const linked = linkSignals(timer ? [clientSignal, signals.deadline, timer.signal] : [clientSignal, signals.deadline]);
+      const signal = linked.signal;
       try {
         const value = await call(model, adapter, signal, () => timer?.disarm());
         timer?.disarm();
         deps.breakers.success(model.name);
-        return { value, model, attempts, startedAt };
+        // A stream still needs its signal linked after this returns; a JSON call is finished.
+        return { value, model, attempts, startedAt, dispose: linked.dispose };
       } catch (err) {
         timer?.disarm();
+        linked.dispose();
         lastError = err;
         const aborted = clientSignal.aborted;
         attempts.push(attemptRecord(model, aborted ? 'aborted' : 'error', startedAt, planned.reason, err));

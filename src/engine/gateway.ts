@@ -23,7 +23,8 @@ import type { RetryBudget } from '../routing/retry.ts';
 import type { HealthSnapshot, Plan, Rng, Route } from '../routing/types.ts';
 import type { AttemptRecord } from '../store/records.ts';
 import { AppError, toAppError } from './app-error.ts';
-import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals } from './attempts.ts';
+import { linkSignals } from '../util/signals.ts';
+import { attemptRecord, attemptTimer, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult } from './attempts.ts';
 import { createRecording, type RecordSink } from './recording.ts';
 import { openStream, streamResult, type OpenedStream } from './stream.ts';
 import type { CompletionResult, EmbeddingResult, Gateway, RequestContext, RoutePreview } from './types.ts';
@@ -184,9 +185,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
         deps.budget.deposit();
         const prepared = p;
         const signals = signalsFor(p, ctx);
-        const { value: res, model, attempts, startedAt } = await runAttempts(attemptDeps, p.route, p.plan, signals, (m, adapter, signal) =>
+        const { value: res, model, attempts, startedAt, dispose } = await runAttempts(attemptDeps, p.route, p.plan, signals, (m, adapter, signal) =>
           adapter.chat(requestFor(prepared, m), { upstreamModel: m.upstream, signal }),
         ).finally(signals.release);
+        dispose();
         const text = res.choices.map((c) => c.content ?? '').join('');
         const toolCalls = res.choices.flatMap((c) => c.toolCalls);
         const usage = res.usage ?? finalizeUsage(requestFor(p, model), undefined, { text, toolCalls }, true);
@@ -230,7 +232,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async stream(req, ctx) {
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
-      let opened: { value: OpenedStream; model: CatalogModel; attempts: AttemptRecord[]; startedAt: number };
+      let opened: AttemptsResult<OpenedStream>;
       let signals: AttemptSignals | undefined;
       try {
         admit(ctx);
@@ -260,8 +262,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const adapter = providers.get(model.provider);
         if (!adapter?.embed) throw new AppError('BAD_USER_INPUT', `Model '${req.model}' does not serve embeddings.`, { param: 'model' });
         started = performance.now();
-        const signals = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.requestTimeoutMs)]);
-        const res = await adapter.embed(req, { upstreamModel: model.upstream, signal: signals });
+        const timer = attemptTimer(limits.requestTimeoutMs, model.provider);
+        const linked = linkSignals([ctx.signal, timer.signal]);
+        const res = await adapter.embed(req, { upstreamModel: model.upstream, signal: linked.signal }).finally(() => {
+          timer.disarm();
+          linked.dispose();
+        });
         const usage: Usage = res.usage
           ? { ...ZERO_USAGE, inputTokens: res.usage.inputTokens }
           : { ...ZERO_USAGE, inputTokens: req.input.reduce((n, s) => n + countText(s), 0), source: 'estimated' };

@@ -50,19 +50,26 @@ export function createRecording(sink: RecordSink, logger: Logger): Recording {
       };
     },
     record(base, ctx, f) {
-      sink.record({
+      // Built field by field (not with conditional spreads): this runs once per request.
+      const r: RequestRecord = {
         ...base,
-        ...(f.model && { servedModel: f.model.name, upstreamModel: f.model.upstream, provider: f.model.provider, priceVersion: f.model.price.version }),
         attempts: f.attempts,
         usage: { inputTokens: f.usage.inputTokens, outputTokens: f.usage.outputTokens, cachedInputTokens: f.usage.cachedInputTokens, reasoningTokens: f.usage.reasoningTokens, source: f.usage.source },
         costMicros: f.cost,
-        ...(f.baseline !== undefined && { baselineCostMicros: f.baseline }),
         latencyMs: Math.round(performance.now() - ctx.startedAt),
         status: f.status,
-        ...(f.ttftMs !== undefined && { ttftMs: Math.round(f.ttftMs) }),
-        ...(f.error && { errorCode: f.error.code }),
-        ...(f.finishReason && { finishReason: f.finishReason }),
-      });
+      };
+      if (f.model) {
+        r.servedModel = f.model.name;
+        r.upstreamModel = f.model.upstream;
+        r.provider = f.model.provider;
+        r.priceVersion = f.model.price.version;
+      }
+      if (f.baseline !== undefined) r.baselineCostMicros = f.baseline;
+      if (f.ttftMs !== undefined) r.ttftMs = Math.round(f.ttftMs);
+      if (f.error) r.errorCode = f.error.code;
+      if (f.finishReason) r.finishReason = f.finishReason;
+      sink.record(r);
       if (f.error?.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId: ctx.requestId, err: f.error.cause }, 'unexpected error');
     },
   };

@@ -13,6 +13,7 @@ import type { CatalogModel } from '../routing/catalog.ts';
 import type { HealthTracker } from '../routing/health.ts';
 import type { AttemptRecord, RequestStatus } from '../store/records.ts';
 import { AppError, toAppError } from './app-error.ts';
+import { linkSignals } from '../util/signals.ts';
 import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult, type CallTarget } from './attempts.ts';
 import type { Admission } from '../governance/governance.ts';
 import type { Prepared } from './gateway.ts';
@@ -44,7 +45,9 @@ function opener(deps: StreamDeps, p: Prepared): CallTarget<OpenedStream> {
   return async (model, adapter, signal, firstByte) => {
     const abort = new AbortController();
     const request = deps.requestFor(p, model);
-    const iterable = await adapter.chatStream(request, { upstreamModel: model.upstream, signal: AbortSignal.any([signal, abort.signal]) });
+    // `signal` stays linked for the stream's lifetime (the result's dispose() detaches it).
+    const linked = linkSignals([signal, abort.signal]);
+    const iterable = await adapter.chatStream(request, { upstreamModel: model.upstream, signal: linked.signal });
     const iterator = iterable[Symbol.asyncIterator]();
     const buffered: StreamEvent[] = [];
     for (;;) {
@@ -76,7 +79,7 @@ export async function openStream(deps: StreamDeps, p: Prepared, ctx: RequestCont
   });
   const only = (i: number) => ({ ...p.plan, attempts: [p.plan.attempts[i]!] });
   const start = (lane: (typeof lanes)[number]) => {
-    lane.promise = runAttempts(deps.attemptDeps, p.route, only(lane.index), { ...signals, client: AbortSignal.any([signals.client, lane.cancel.signal]) }, call);
+    lane.promise = runAttempts(deps.attemptDeps, p.route, only(lane.index), { ...signals, client: linkSignals([signals.client, lane.cancel.signal]).signal }, call);
     lane.promise.catch(() => undefined);
     return lane.promise;
   };
@@ -108,6 +111,7 @@ export async function openStream(deps: StreamDeps, p: Prepared, ctx: RequestCont
     (o) => {
       o.value.abort.abort();
       void o.value.iterator.return?.();
+      o.dispose();
       return { attempts: o.attempts, output: textOf(o.value.buffered) };
     },
     (e: unknown) => ({ attempts: e instanceof AttemptsFailed ? e.attempts : [], output: '' }),
@@ -148,6 +152,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
   const settle = (status: RequestStatus, error?: AppError): { usage: Usage; cost: number } => {
     settled = true;
     release();
+    opened.dispose();
     const usage = finalizeUsage(request, reported, { text: texts.join(''), toolCalls: toolCalls.filter(Boolean) }, status === 'success');
     const cost = costMicros(usage, model.price) + extraCost;
     admission.settle(cost, usage.outputTokens);
