@@ -37,38 +37,49 @@ export interface Recording {
 export function createRecording(sink: RecordSink, logger: Logger): Recording {
   return {
     base(ctx, req, operation, stream, route) {
+      const key = ctx.principal.kind === 'key';
       return {
         requestId: ctx.requestId,
         time: new Date(ctx.receivedAt),
         frontDoor: ctx.frontDoor,
         operation,
         stream,
+        keyId: key ? ctx.principal.keyId : undefined,
+        teamId: key ? (ctx.principal.teamId ?? undefined) : undefined,
         tags: req.metadata ?? {},
         requestedModel: req.model,
-        ...(route && !route.implicit && { route: route.name }),
-        ...(ctx.principal.kind === 'key' && { keyId: ctx.principal.keyId, ...(ctx.principal.teamId && { teamId: ctx.principal.teamId }) }),
+        route: route && !route.implicit ? route.name : undefined,
       };
     },
     record(base, ctx, f) {
-      // Built field by field (not with conditional spreads): this runs once per request.
+      // One object literal with every field (undefined where absent; stores skip undefined):
+      // spreading `base` and adding fields afterwards cost microseconds per request in V8.
+      const m = f.model;
       const r: RequestRecord = {
-        ...base,
+        requestId: base.requestId,
+        time: base.time,
+        frontDoor: base.frontDoor,
+        operation: base.operation,
+        stream: base.stream,
+        keyId: base.keyId,
+        teamId: base.teamId,
+        tags: base.tags,
+        requestedModel: base.requestedModel,
+        route: base.route,
+        servedModel: m?.name,
+        upstreamModel: m?.upstream,
+        provider: m?.provider,
         attempts: f.attempts,
         usage: { inputTokens: f.usage.inputTokens, outputTokens: f.usage.outputTokens, cachedInputTokens: f.usage.cachedInputTokens, reasoningTokens: f.usage.reasoningTokens, source: f.usage.source },
         costMicros: f.cost,
+        baselineCostMicros: f.baseline,
+        priceVersion: m?.price.version,
         latencyMs: Math.round(performance.now() - ctx.startedAt),
+        ttftMs: f.ttftMs === undefined ? undefined : Math.round(f.ttftMs),
         status: f.status,
+        errorCode: f.error?.code,
+        finishReason: f.finishReason,
       };
-      if (f.model) {
-        r.servedModel = f.model.name;
-        r.upstreamModel = f.model.upstream;
-        r.provider = f.model.provider;
-        r.priceVersion = f.model.price.version;
-      }
-      if (f.baseline !== undefined) r.baselineCostMicros = f.baseline;
-      if (f.ttftMs !== undefined) r.ttftMs = Math.round(f.ttftMs);
-      if (f.error) r.errorCode = f.error.code;
-      if (f.finishReason) r.finishReason = f.finishReason;
       sink.record(r);
       if (f.error?.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId: ctx.requestId, err: f.error.cause }, 'unexpected error');
     },

@@ -71,9 +71,10 @@ class EmbeddedCollection implements DocCollection<Doc> {
     let inserted = 0;
     for (const [index, input] of docs.entries()) {
       if (index > 0 && index % YIELD_EVERY === 0) await yieldToLoop();
-      // A shallow copy: callers hand over fresh documents and never mutate them afterwards
-      // (reads return deep copies), and a deep clone per record was a measurable cost.
-      const doc = { ...input } as Doc;
+      // Stored as given, like the driver (which also adds `_id` to the caller's object):
+      // callers hand over fresh documents and never mutate them afterwards, reads return
+      // deep copies, and copying every record was a measurable cost on the request path.
+      const doc = input;
       if (doc._id === undefined) doc._id = randomUUID();
       const clash = this.uniqueClash(doc);
       if (clash) {

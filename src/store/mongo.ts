@@ -28,6 +28,8 @@ const NOT_IMPLEMENTED = 238;
 
 export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore> {
   const client = new MongoClient(o.uri, {
+    // Documents may carry undefined for absent optional fields: store nothing, not null.
+    ignoreUndefined: true,
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     ...o.clientOptions,
