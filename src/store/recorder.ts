@@ -224,7 +224,12 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
         }
         if (closing) return;
         const jitter = Math.random() * backoff * 0.25;
-        await Promise.race([sleep(backoff + jitter), new Promise<void>((r) => (wake = r))]);
+        const ac = new AbortController();
+        await Promise.race([
+          sleep(backoff + jitter, undefined, { signal: ac.signal }).catch(() => {}),
+          new Promise<void>((r) => (wake = r)),
+        ]);
+        ac.abort();
         backoff = Math.min(maxBackoffMs, backoff * 2);
       }
     }
@@ -327,7 +332,10 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
       const deadline = Date.now() + timeoutMs;
       while (pending.length && Date.now() < deadline) {
         kick();
-        await Promise.race([loop, sleep(Math.max(1, deadline - Date.now()))]);
+        // The deadline timer is cancelled as soon as the writer finishes, so it never holds the process.
+        const ac = new AbortController();
+        await Promise.race([loop, sleep(Math.max(1, deadline - Date.now()), undefined, { signal: ac.signal }).catch(() => {})]);
+        ac.abort();
       }
       return pending.length === 0;
     },
