@@ -63,38 +63,58 @@ function mergeSpans(text: string, findings: Finding[]): Span[] {
   return spans;
 }
 
-export function redact(text: string, findings: Finding[], opts: RedactOptions = {}): Redaction {
-  const spans = mergeSpans(text, findings);
-  const restoreMap = new Map<string, string>();
-  if (spans.length === 0) return { text, restore: restoreMap };
-  // Placeholders already in the text are never reused, so restore() cannot touch the user's own "[EMAIL_1]".
-  const taken = new Set<string>(Array.from(text.matchAll(PLACEHOLDER), (m) => m[0]));
-  const counters = new Map<string, number>();
-  const assigned = new Map<string, string>();
-  const placeholderFor = (kind: GuardKind, original: string): string => {
+/**
+ * A redaction session over several texts (the messages of one request): the same original gets
+ * the same placeholder in every text, and one restore map covers them all. `reserve` the texts
+ * first so that placeholders the user typed anywhere are never handed out.
+ */
+export class Redactor {
+  readonly restore = new Map<string, string>();
+  private readonly taken = new Set<string>();
+  private readonly counters = new Map<string, number>();
+  private readonly assigned = new Map<string, string>();
+
+  constructor(private readonly opts: RedactOptions = {}) {}
+
+  reserve(text: string): void {
+    if (text.includes('[')) for (const m of text.matchAll(PLACEHOLDER)) this.taken.add(m[0]);
+  }
+
+  private placeholderFor(kind: GuardKind, original: string): string {
     const key = `${kind}\u0000${original}`;
-    const existing = assigned.get(key);
+    const existing = this.assigned.get(key);
     if (existing) return existing;
     const stem = PLACEHOLDER_STEMS[kind];
-    let n = counters.get(stem) ?? 0;
+    let n = this.counters.get(stem) ?? 0;
     let placeholder: string;
     do placeholder = `[${stem}_${++n}]`;
-    while (taken.has(placeholder));
-    counters.set(stem, n);
-    assigned.set(key, placeholder);
+    while (this.taken.has(placeholder));
+    this.counters.set(stem, n);
+    this.assigned.set(key, placeholder);
     return placeholder;
-  };
-  const parts: string[] = [];
-  let cursor = 0;
-  for (const span of spans) {
-    const original = text.slice(span.start, span.end);
-    const placeholder = placeholderFor(span.kind, original);
-    if (opts.restorable) restoreMap.set(placeholder, original);
-    parts.push(text.slice(cursor, span.start), placeholder);
-    cursor = span.end;
   }
-  parts.push(text.slice(cursor));
-  return { text: parts.join(''), restore: restoreMap };
+
+  redact(text: string, findings: Finding[]): string {
+    const spans = mergeSpans(text, findings);
+    if (spans.length === 0) return text;
+    const parts: string[] = [];
+    let cursor = 0;
+    for (const span of spans) {
+      const original = text.slice(span.start, span.end);
+      const placeholder = this.placeholderFor(span.kind, original);
+      if (this.opts.restorable) this.restore.set(placeholder, original);
+      parts.push(text.slice(cursor, span.start), placeholder);
+      cursor = span.end;
+    }
+    parts.push(text.slice(cursor));
+    return parts.join('');
+  }
+}
+
+export function redact(text: string, findings: Finding[], opts: RedactOptions = {}): Redaction {
+  const r = new Redactor(opts);
+  r.reserve(text);
+  return { text: r.redact(text, findings), restore: r.restore };
 }
 
 /** Puts originals back for every placeholder in the map (all occurrences); others stay as they are. */
