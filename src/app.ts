@@ -8,7 +8,9 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
+import { createMemoryCacheStore, createMemorySemanticIndex, createRedisCacheStore } from './cache/index.ts';
 import { createGateway } from './engine/gateway.ts';
+import { createResponseCache } from './engine/response-cache.ts';
 import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
 import { createAuthenticator } from './governance/auth.ts';
 import { createMemoryLedger, createRedisLedger, type BudgetLedger, type BudgetSpec } from './governance/budget-ledger.ts';
@@ -17,6 +19,7 @@ import { createKeyRepository } from './governance/keys-repo.ts';
 import { createRateLimiter } from './governance/rate-limits.ts';
 import { createTeamRepository } from './governance/teams-repo.ts';
 import { createHttpAgent } from './providers/http.ts';
+import { Guardrails } from './guard/policy.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 import { createBreakers } from './routing/breaker.ts';
 import { createCatalog } from './routing/catalog.ts';
@@ -170,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     : memoryLedger;
   const limiter = createRateLimiter({ ...(redis && { redis: redis.counters }), onError: (err) => logger.warn({ err }, 'rate limits fall back to per-node limits while Redis is unreachable') });
   const catalog = createCatalog(config);
+  const guardrails = new Guardrails(config.guardrails);
   const modelLimits = new Map(config.models.map((m) => [m.name, m.rateLimits]));
   const governance = createGovernance({
     keys,
@@ -183,19 +187,35 @@ export async function createApp(options: AppOptions): Promise<App> {
       return l ? { rpm: l.rpm ?? null, tpm: l.tpm ?? null } : undefined;
     },
     publish: (event) => void pubsub.publish('governance', event),
+    guardrailPolicy: (name) => guardrails.has(name),
   });
 
   const routes = compileRoutes(config, catalog);
   const health = createHealthTracker();
   const breakers = createBreakers(config.routing.breaker);
   const budget = createRetryBudget(config.routing.retryBudget);
+  const providers = createProviderRegistry(config.providers, dispatcher);
+  const cacheSettings = config.cache;
+  const cache = createResponseCache({
+    // Shared across replicas when Redis is configured (a Redis failure is a miss, never an error).
+    store: redis
+      ? createRedisCacheStore(redis.counters, { maxValueBytes: cacheSettings.maxEntryBytes })
+      : createMemoryCacheStore({ maxBytes: cacheSettings.maxBytes, maxValueBytes: cacheSettings.maxEntryBytes }),
+    semantic: createMemorySemanticIndex({ maxEntries: cacheSettings.semantic.maxEntries }),
+    providers,
+    scope: cacheSettings.scope,
+    maxTtlMs: cacheSettings.maxTtlSeconds * 1000,
+    logger,
+  });
   const gateway = createGateway({
     catalog,
     routes,
     breakers,
     budget,
     governance,
-    providers: createProviderRegistry(config.providers, dispatcher),
+    providers,
+    guardrails,
+    cache,
     recorder: {
       record(r) {
         recorder.record(r);

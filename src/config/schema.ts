@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { presets } from '../providers/openai-compatible/index.ts';
+import { PII_KINDS } from '../guard/types.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "-" or "."');
 const secret = z.string().min(1, 'must not be empty');
@@ -178,6 +179,70 @@ const targetSchema: z.ZodType<TargetConfig> = z.lazy(() =>
   ]),
 ) as z.ZodType<TargetConfig>;
 
+// ---------------------------------------------------------------- cache and guardrails
+
+/** off: never; deterministic: only requests with temperature 0; always: every request. */
+export const cacheModeSchema = z.enum(['off', 'deterministic', 'always']);
+
+const routeCacheSchema = z.strictObject({
+  /** Defaults to `cache.mode`. */
+  mode: cacheModeSchema.optional(),
+  /** Defaults to `cache.ttlSeconds`. */
+  ttlSeconds: z.number().int().positive().max(30 * 86_400).optional(),
+  /** Semantic cache (opt-in): the last user message is compared by embedding similarity. */
+  semantic: z
+    .strictObject({
+      /** An embedding model from `models` (or the built-in mock-embed). */
+      embeddingModel: z.string().min(1),
+      /** Cosine similarity at or above which a cached answer is reused. */
+      threshold: z.number().min(0.5).max(1).default(0.95),
+    })
+    .optional(),
+});
+
+export const guardDetectSchema = z.enum([...PII_KINDS, 'pii', 'deny_terms', 'deny_patterns', 'prompt_injection', 'prompt_size']);
+
+const guardRuleSchema = z
+  .strictObject({
+    /** Named in errors, request rows and audit events; defaults to the detector name. */
+    name: id.optional(),
+    /** A PII kind, `pii` (every kind), deny_terms, deny_patterns, prompt_injection or prompt_size. */
+    detect: guardDetectSchema,
+    /** block: refuse with POLICY_VIOLATION; redact: mask before anything leaves or is logged; flag: allow and record. */
+    action: z.enum(['block', 'redact', 'flag']),
+    /** Where the rule applies: the prompt, the answer (streamed answers too), or both. */
+    on: z.array(z.enum(['input', 'output'])).min(1).default(['input']),
+    /** redact on input: put the originals back into the answer the client receives. */
+    restore: z.boolean().default(false),
+    terms: z.array(z.string().min(1).max(200)).max(10_000).optional(),
+    /** RE2 syntax (linear time): no backreferences or lookaround. */
+    patterns: z.array(z.string().min(1).max(1_000)).max(1_000).optional(),
+    /** prompt_injection: score (0..1) at which the rule fires; default 0.5. */
+    threshold: z.number().min(0).max(1).optional(),
+    /** prompt_size: limits on the whole prompt. */
+    maxChars: z.number().int().positive().optional(),
+    maxTokens: z.number().int().positive().optional(),
+  })
+  .superRefine((r, ctx) => {
+    const issue = (message: string, path: string) => ctx.addIssue({ code: 'custom', message, path: [path] });
+    if (r.detect === 'deny_terms' && !r.terms?.length) issue('deny_terms needs a non-empty `terms` list', 'terms');
+    if (r.detect === 'deny_patterns' && !r.patterns?.length) issue('deny_patterns needs a non-empty `patterns` list', 'patterns');
+    if (r.detect === 'prompt_size') {
+      if (r.maxChars === undefined && r.maxTokens === undefined) issue('prompt_size needs maxChars or maxTokens', 'maxChars');
+      if (r.action === 'redact') issue('prompt_size can block or flag, not redact', 'action');
+      if (r.on.includes('output')) issue('prompt_size applies to input only', 'on');
+    }
+    if (r.restore && (r.action !== 'redact' || !r.on.includes('input'))) issue('restore needs action redact on input', 'restore');
+  });
+
+export const guardPolicySchema = z.strictObject({
+  name: id,
+  rules: z.array(guardRuleSchema).min(1),
+});
+
+export type GuardRuleConfig = z.infer<typeof guardRuleSchema>;
+export type GuardPolicyConfig = z.infer<typeof guardPolicySchema>;
+
 const retrySchema = z
   .strictObject({
     /** Tries per target, the first included. */
@@ -205,6 +270,10 @@ export const routeSchema = z.strictObject({
   regions: z.array(z.string()).optional(),
   /** Model whose prices measure savings; defaults to the first target. */
   baseline: z.string().optional(),
+  /** Response cache of this route; defaults to the top-level `cache` settings. */
+  cache: routeCacheSchema.optional(),
+  /** Guardrail policies (names from `guardrails.policies`) applied to this route, on top of `guardrails.default`. */
+  guardrails: z.array(id).default([]),
 });
 
 export const configSchema = z.strictObject({
@@ -306,6 +375,36 @@ export const configSchema = z.strictObject({
           minPerSecond: z.number().min(0).default(5),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      /** Default for plain model names and routes without their own `cache.mode`. */
+      mode: cacheModeSchema.default('deterministic'),
+      ttlSeconds: z.number().int().positive().max(30 * 86_400).default(3_600),
+      /** Upper bound on a TTL a request asks for. */
+      maxTtlSeconds: z.number().int().positive().max(30 * 86_400).default(86_400),
+      /** Answers are shared within a team (default) or only within one key. */
+      scope: z.enum(['team', 'key']).default('team'),
+      /** In-memory cache size (LRU by bytes) when Redis is not configured. */
+      maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      /** Larger answers are not cached. */
+      maxEntryBytes: z.number().int().positive().default(1024 * 1024),
+      semantic: z
+        .strictObject({
+          /** Bound on the in-process vector index (entries across all tenants). */
+          maxEntries: z.number().int().positive().default(20_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  guardrails: z
+    .strictObject({
+      policies: z.array(guardPolicySchema).default([]),
+      /** Policies applied to every request. */
+      default: z.array(id).default([]),
+      /** Streamed answers checked by output rules are held back by up to this many characters, so a match is caught before it is sent. */
+      streamWindowChars: z.number().int().min(16).max(4_096).default(128),
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),

@@ -26,7 +26,11 @@ import { AppError, toAppError } from './app-error.ts';
 import { linkSignals } from '../util/signals.ts';
 import { attemptRecord, attemptTimer, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult } from './attempts.ts';
 import { createRecording, type RecordSink } from './recording.ts';
+import { cachedChoices, type CacheLookup, type ResponseCache } from './response-cache.ts';
+import { replayStream } from './replay.ts';
 import { openStream, streamResult, type OpenedStream } from './stream.ts';
+import { GuardViolation, type Guardrails } from '../guard/policy.ts';
+import { guardRecord, restoreWith, type GuardState } from './guarding.ts';
 import type { CompletionResult, EmbeddingResult, Gateway, RequestContext, RoutePreview } from './types.ts';
 import { finalizeUsage, ZERO_USAGE } from './usage.ts';
 import { validateChatRequest } from './validate.ts';
@@ -52,14 +56,23 @@ export interface GatewayDeps {
   logger: Logger;
   /** Model access, rate limits and budgets; absent = everything allowed (tests). */
   governance?: Governance;
+  /** Guardrail policies; absent = none. */
+  guardrails?: Guardrails;
+  /** Response cache; absent = no caching. */
+  cache?: ResponseCache;
   rng?: Rng;
 }
 
 export interface Prepared {
+  /** The request as planned and sent: output cap clamped, input guardrails applied. */
   request: CanonicalRequest;
   route: Route;
   features: FeaturesWithDetail;
   plan: Plan;
+  /** Guardrails of this request, when any policy applies. */
+  guard: GuardState | undefined;
+  /** The cache lookup, once made. */
+  cache?: CacheLookup;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -86,7 +99,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  function prepare(req: CanonicalRequest, stream: boolean, principal: Principal, exactFeatures = false): Prepared {
+  /**
+   * Validates, resolves the route and applies input guardrails (the redacted request is what is
+   * planned, sent, cached and logged). A blocked request throws a GuardViolation carrying its
+   * decisions; `pending` receives the guard state first, so the failure can be recorded with it.
+   */
+  function prepare(req: CanonicalRequest, stream: boolean, principal: Principal, exactFeatures = false, pending?: Partial<Prepared>): Prepared {
     validateChatRequest(req);
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > limits.maxChoices) {
@@ -94,14 +112,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     const route = routes.get(req.model);
     if (!route) throw new AppError('MODEL_NOT_FOUND', `The model '${req.model}' does not exist.`, { param: 'model' });
-    const request = req.maxOutputTokens !== undefined && req.maxOutputTokens > limits.maxOutputTokens ? { ...req, maxOutputTokens: limits.maxOutputTokens } : req;
+    let request = req.maxOutputTokens !== undefined && req.maxOutputTokens > limits.maxOutputTokens ? { ...req, maxOutputTokens: limits.maxOutputTokens } : req;
+    let guard: GuardState | undefined;
+    if (pending) pending.route = route;
+    if (pending && deps.guardrails) {
+      const set = deps.guardrails.select(route.guardrails, principal.team?.guardrails);
+      if (!set.empty) {
+        guard = pending.guard = { set, restore: new Map(), decisions: [] };
+        const checked = set.checkInput(request);
+        request = checked.request;
+        guard.restore = checked.restore;
+        guard.decisions = checked.decisions;
+      }
+    }
     // Budgets reserve counted input tokens, so a caller with a budget always gets an exact count.
     const exact = exactFeatures || (deps.governance?.budgetSpecs(principal).length ?? 0) > 0;
     const features = requestFeatures(request, route, stream, { exact });
     const gov = deps.governance;
     const allowed = (m: CatalogModel) => (n === 1 || m.providerType !== 'anthropic') && (!gov || gov.allowed(principal, m, req.model));
     const plan = planRoute(route, features, snapshot, rng, n > 1 || (gov && principal.kind === 'key') ? { allowed } : {});
-    return { request, route, features, plan };
+    return { request, route, features, plan, guard };
   }
 
   function noRoute(p: Prepared): AppError {
@@ -153,35 +183,89 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   /** Records a request that failed before or during its attempts, and returns the error to throw. */
-  function failed(ctx: RequestContext, req: CanonicalRequest | EmbeddingRequest, operation: 'chat' | 'embedding', stream: boolean, err: unknown, route?: Route): AppError {
+  function failed(ctx: RequestContext, req: CanonicalRequest | EmbeddingRequest, operation: 'chat' | 'embedding', stream: boolean, err: unknown, p?: Partial<Prepared>): AppError {
     const attempts = err instanceof AttemptsFailed ? err.attempts : [];
     const e = err instanceof AttemptsFailed ? err.error : toAppError(err);
     // Refused because the usage log is full: not billable, and recording it would grow the spool.
     if (e.code === 'SERVICE_UNAVAILABLE' && !attempts.length && !recorder.accepting()) return e;
     const lastTried = [...attempts].reverse().find((a) => a.outcome !== 'skipped');
-    record(baseRecord(ctx, req, operation, stream, route), ctx, {
+    const extraCost = p?.cache?.extraCostMicros ?? 0;
+    record(baseRecord(ctx, req, operation, stream, p?.route), ctx, {
       model: lastTried ? catalog.get(lastTried.model) : undefined,
       attempts,
       usage: ZERO_USAGE,
-      cost: 0,
-      baseline: 0,
+      cost: extraCost,
+      baseline: extraCost,
       status: e.code === 'CLIENT_CLOSED_REQUEST' ? 'aborted' : 'error',
       error: e,
+      cache: p?.cache?.record,
+      guardrails: guardRecord(p?.guard, err instanceof GuardViolation ? err.decisions : undefined),
     });
     return e;
+  }
+
+  async function lookupCache(p: Prepared, ctx: RequestContext): Promise<CacheLookup | undefined> {
+    if (!deps.cache) return undefined;
+    p.cache = await deps.cache.lookup(p.request, p.route, ctx.principal, ctx.signal);
+    return p.cache;
+  }
+
+  /** A request answered from the cache: no provider call, no provider cost, the avoided cost recorded. */
+  function cacheHit(p: Prepared, ctx: RequestContext, lookup: CacheLookup): CompletionResult {
+    const a = lookup.hit!;
+    const model = catalog.get(a.model);
+    const choices = cachedChoices(a, restoreWith(p.guard));
+    const latencyMs = performance.now() - ctx.startedAt;
+    record(baseRecord(ctx, p.request, 'chat', false, p.route), ctx, {
+      model,
+      attempts: [],
+      usage: ZERO_USAGE,
+      cost: lookup.extraCostMicros,
+      baseline: lookup.extraCostMicros,
+      status: 'success',
+      finishReason: a.choices[0]?.finishReason,
+      cache: lookup.record,
+      guardrails: guardRecord(p.guard),
+    });
+    return {
+      requestId: ctx.requestId,
+      id: `cache-${a.requestId}`,
+      created: Math.floor(ctx.receivedAt / 1000),
+      requestedModel: p.request.model,
+      model: a.model,
+      upstreamModel: a.upstreamModel,
+      provider: a.provider,
+      route: p.route.implicit ? undefined : p.route.name,
+      choices,
+      usage: a.usage,
+      costMicros: lookup.extraCostMicros,
+      latencyMs: Math.round(latencyMs),
+      ttftMs: Math.round(latencyMs),
+      attempts: [],
+      cache: lookup.record,
+      guardrails: guardRecord(p.guard),
+    };
   }
 
   const streamDeps = { attemptDeps, health, recording, requestFor };
 
   return {
     async complete(req, ctx): Promise<CompletionResult> {
+      const pending: Partial<Prepared> = {};
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
+      let recorded = false;
       try {
         admit(ctx);
-        p = prepare(req, false, ctx.principal);
+        p = prepare(req, false, ctx.principal, false, pending);
         if (!p.plan.attempts.length) throw noRoute(p);
         admission = await admitRequest(p, ctx);
+        const lookup = await lookupCache(p, ctx);
+        if (lookup?.hit) {
+          admission.settle(lookup.extraCostMicros, 0);
+          recorded = true;
+          return cacheHit(p, ctx, lookup);
+        }
         deps.budget.deposit();
         const prepared = p;
         const signals = signalsFor(p, ctx);
@@ -192,21 +276,33 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const text = res.choices.map((c) => c.content ?? '').join('');
         const toolCalls = res.choices.flatMap((c) => c.toolCalls);
         const usage = res.usage ?? finalizeUsage(requestFor(p, model), undefined, { text, toolCalls }, true);
-        const cost = costMicros(usage, model.price);
+        const cost = costMicros(usage, model.price) + (lookup?.extraCostMicros ?? 0);
         const latencyMs = performance.now() - ctx.startedAt;
         health.success(model.name, latencyMs);
         health.success(model.provider, latencyMs);
         attempts.push(attemptRecord(model, 'success', startedAt, p.plan.attempts.find((a) => a.model === model)?.reason));
         admission.settle(cost, usage.outputTokens);
-        record(baseRecord(ctx, req, 'chat', false, p.route), ctx, {
-          model,
-          attempts,
-          usage,
-          cost,
-          baseline: costMicros(usage, p.route.baseline.price),
-          status: 'success',
-          finishReason: res.choices[0]?.finishReason,
-        });
+        recorded = true;
+        const fields = { model, attempts, usage, cost, baseline: costMicros(usage, p.route.baseline.price), cache: lookup?.record };
+        let choices = res.choices;
+        let masked = res.choices;
+        let decisions = p.guard?.decisions;
+        if (p.guard) {
+          try {
+            const out = p.guard.set.checkOutput(res.choices, p.guard.restore);
+            choices = out.choices;
+            masked = out.masked;
+            decisions = [...p.guard.decisions, ...out.decisions];
+          } catch (err) {
+            if (!(err instanceof GuardViolation)) throw err;
+            // The provider was paid: the refused answer is billed and recorded, never returned.
+            record(baseRecord(ctx, req, 'chat', false, p.route), ctx, { ...fields, status: 'error', error: err, guardrails: guardRecord(p.guard, [...p.guard.decisions, ...err.decisions]) });
+            throw err;
+          }
+        }
+        const guardrails = guardRecord(p.guard, decisions);
+        record(baseRecord(ctx, req, 'chat', false, p.route), ctx, { ...fields, status: 'success', finishReason: res.choices[0]?.finishReason, guardrails });
+        lookup?.save({ requestId: ctx.requestId, model: model.name, upstreamModel: res.model || model.upstream, provider: model.provider, choices: masked, usage, costMicros: cost });
         return {
           requestId: ctx.requestId,
           id: res.id,
@@ -216,36 +312,45 @@ export function createGateway(deps: GatewayDeps): Gateway {
           upstreamModel: res.model || model.upstream,
           provider: model.provider,
           route: p.route.implicit ? undefined : p.route.name,
-          choices: res.choices,
+          choices,
           usage,
           costMicros: cost,
           latencyMs: Math.round(latencyMs),
           ttftMs: Math.round(latencyMs),
           attempts,
+          cache: lookup?.record,
+          guardrails,
         };
       } catch (err) {
+        if (recorded) throw err;
         admission.settle(0, 0);
-        throw failed(ctx, req, 'chat', false, err, p?.route);
+        throw failed(ctx, req, 'chat', false, err, p ?? pending);
       }
     },
 
     async stream(req, ctx) {
+      const pending: Partial<Prepared> = {};
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
       let opened: AttemptsResult<OpenedStream>;
       let signals: AttemptSignals | undefined;
       try {
         admit(ctx);
-        p = prepare(req, true, ctx.principal);
+        p = prepare(req, true, ctx.principal, false, pending);
         if (!p.plan.attempts.length) throw noRoute(p);
         admission = await admitRequest(p, ctx);
+        const lookup = await lookupCache(p, ctx);
+        if (lookup?.hit) {
+          admission.settle(lookup.extraCostMicros, 0);
+          return replayStream({ recording, catalog }, p, ctx, lookup);
+        }
         deps.budget.deposit();
         signals = signalsFor(p, ctx);
         opened = await openStream(streamDeps, p, ctx, signals);
       } catch (err) {
         signals?.release();
         admission.settle(0, 0);
-        throw failed(ctx, req, 'chat', true, err, p?.route);
+        throw failed(ctx, req, 'chat', true, err, p ?? pending);
       }
       return streamResult(streamDeps, p, ctx, opened, admission, signals.release);
     },
@@ -293,6 +398,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
 
     preview(req, stream, principal): RoutePreview {
+      // Guardrails are not applied: the preview shows routing only and never sees a verdict.
       const p = prepare(req, stream, principal, true);
       return { route: p.route, features: p.features, plan: p.plan };
     },

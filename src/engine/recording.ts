@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Usage } from '../providers/canonical.ts';
 import type { CatalogModel } from '../routing/catalog.ts';
 import type { Route } from '../routing/types.ts';
-import type { AttemptRecord, RequestRecord, RequestStatus } from '../store/records.ts';
+import type { AttemptRecord, CacheRecord, GuardrailRecord, RequestRecord, RequestStatus } from '../store/records.ts';
 import type { AppError } from './app-error.ts';
 import type { RequestContext } from './types.ts';
 
@@ -27,6 +27,8 @@ export interface RecordFields {
   error?: AppError | undefined;
   ttftMs?: number | undefined;
   finishReason?: string | undefined;
+  cache?: CacheRecord | undefined;
+  guardrails?: GuardrailRecord | undefined;
 }
 
 export interface Recording {
@@ -79,6 +81,8 @@ export function createRecording(sink: RecordSink, logger: Logger): Recording {
         status: f.status,
         errorCode: f.error?.code,
         finishReason: f.finishReason,
+        cache: f.cache,
+        guardrails: f.guardrails,
       };
       sink.record(r);
       if (f.error?.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId: ctx.requestId, err: f.error.cause }, 'unexpected error');

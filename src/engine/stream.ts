@@ -16,6 +16,8 @@ import { AppError, toAppError } from './app-error.ts';
 import { linkSignals } from '../util/signals.ts';
 import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult, type CallTarget } from './attempts.ts';
 import type { Admission } from '../governance/governance.ts';
+import { GuardViolation } from '../guard/policy.ts';
+import { guardRecord } from './guarding.ts';
 import type { Prepared } from './gateway.ts';
 import type { Recording } from './recording.ts';
 import type { GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
@@ -142,7 +144,11 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
   const reason = p.plan.attempts.find((a) => a.model === model)?.reason;
   const extraCost = attempts.reduce((s, a) => s + (a.costMicros ?? 0), 0);
   const texts: string[] = [];
+  /** Upstream text per choice index (for the cache). */
+  const contents: string[] = [];
   const toolCalls: ToolCall[] = [];
+  const guard = p.guard?.set.streamGuard(p.guard.restore);
+  let violation: GuardViolation | undefined;
   const reported: ReportedUsage = {};
   const finishes: FinishReason[] = [];
   let ttftMs: number | undefined;
@@ -160,33 +166,65 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     if (status === 'success') {
       deps.health.success(model.name, latencyMs, ttftMs);
       deps.health.success(model.provider, latencyMs, ttftMs);
-    } else if (status === 'error' && error) {
+    } else if (status === 'error' && error && !violation) {
       const code = (error.cause as ProviderError | undefined)?.code ?? error.code;
       deps.health.failure(model.name, code);
       deps.health.failure(model.provider, code);
       if (error.cause) deps.attemptDeps.breakers.failure(model.name);
     }
+    const decisions = p.guard && [...p.guard.decisions, ...(violation?.decisions ?? guard?.decisions() ?? [])];
     deps.recording.record(deps.recording.base(ctx, p.request, 'chat', true, p.route), ctx, {
       model,
-      attempts: [...attempts, { ...attemptRecord(model, status === 'success' ? 'success' : status === 'aborted' ? 'aborted' : 'error', startedAt, reason, error) }],
+      // A guardrail stop is not the upstream's failure: its attempt succeeded.
+      attempts: [...attempts, { ...attemptRecord(model, status === 'success' || violation ? 'success' : status === 'aborted' ? 'aborted' : 'error', startedAt, reason, violation ? undefined : error) }],
       usage,
       cost,
       baseline: costMicros(usage, p.route.baseline.price),
       status,
-      ...(error && { error }),
-      ...(ttftMs !== undefined && { ttftMs }),
-      ...(finishes[0] && { finishReason: finishes[0] }),
+      error,
+      ttftMs,
+      finishReason: finishes[0],
+      cache: p.cache?.record,
+      guardrails: guardRecord(p.guard, decisions),
     });
+    if (status === 'success') saveToCache(usage, cost);
     return { usage, cost };
+  };
+
+  /** Stores a completed stream's answer (as a JSON answer: masked by output rules, placeholders not restored). */
+  const saveToCache = (usage: Usage, cost: number) => {
+    const save = p.cache?.save;
+    if (!save || p.cache?.hit) return;
+    const indices = new Set<number>();
+    contents.forEach((_, i) => indices.add(i));
+    finishes.forEach((_, i) => indices.add(i));
+    toolCalls.forEach((_, key) => indices.add(Math.floor(key / 1000)));
+    let choices = [...indices]
+      .sort((a, b) => a - b)
+      .map((index) => ({
+        index,
+        content: contents[index] ?? (toolCalls.some((_, key) => Math.floor(key / 1000) === index) ? null : ''),
+        toolCalls: toolCalls.flatMap((t, key) => (t && Math.floor(key / 1000) === index ? [{ ...t }] : [])),
+        finishReason: finishes[index] ?? 'stop',
+      }));
+    if (p.guard) choices = p.guard.set.checkOutput(choices, new Map()).masked;
+    save({ requestId: ctx.requestId, model: model.name, upstreamModel: model.upstream, provider: model.provider, choices, usage, costMicros: cost });
   };
 
   function* translate(ev: StreamEvent): Generator<GatewayStreamEvent> {
     switch (ev.type) {
-      case 'text':
+      case 'text': {
         ttftMs ??= performance.now() - ctx.startedAt;
         texts.push(ev.delta);
-        yield ev;
+        contents[ev.index] = (contents[ev.index] ?? '') + ev.delta;
+        if (!guard) {
+          yield ev;
+          break;
+        }
+        const delta = guard.push(ev.index, ev.delta);
+        if (delta) yield { type: 'text', index: ev.index, delta };
         break;
+      }
       case 'tool_call': {
         ttftMs ??= performance.now() - ctx.startedAt;
         const key = ev.index * 1000 + ev.toolIndex;
@@ -199,10 +237,13 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
       case 'usage':
         Object.assign(reported, ev.usage);
         break;
-      case 'finish':
+      case 'finish': {
+        const rest = guard?.end(ev.index);
+        if (rest) yield { type: 'text', index: ev.index, delta: rest };
         finishes[ev.index] = ev.finishReason;
         yield { type: 'choice_finish', index: ev.index, finishReason: ev.finishReason };
         break;
+      }
       case 'start':
         break;
     }
@@ -219,7 +260,20 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
             yield* translate(r.value);
           }
         }
+        // Text still held back by output rules (choices that ended without a finish event).
+        if (guard) {
+          for (const index of guard.open()) {
+            const rest = guard.end(index);
+            if (rest) yield { type: 'text', index, delta: rest };
+          }
+        }
       } catch (err) {
+        if (err instanceof GuardViolation) {
+          // Output rule matched: stop the upstream at once and end the stream with the error.
+          violation = err;
+          abort.abort();
+          void upstream.return?.();
+        }
         const e = toAppError(err);
         const gone = consumerGone || ctx.signal.aborted;
         const { usage, cost } = settle(gone ? 'aborted' : 'error', gone ? undefined : e);
@@ -264,6 +318,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     upstreamModel: model.upstream,
     provider: model.provider,
     route: p.route.implicit ? undefined : p.route.name,
+    cache: p.cache?.record,
     [Symbol.asyncIterator]: () => iterator,
   };
 }

@@ -3,7 +3,7 @@ import type { CanonicalRequest, Choice, EmbeddingRequest, FinishReason, Usage } 
 import type { Principal } from '../governance/auth.ts';
 import type { FeaturesWithDetail } from '../routing/features.ts';
 import type { Plan, Route } from '../routing/types.ts';
-import type { AttemptRecord, FrontDoor } from '../store/records.ts';
+import type { AttemptRecord, CacheRecord, FrontDoor, GuardrailRecord } from '../store/records.ts';
 import type { AppError } from './app-error.ts';
 
 export interface RequestContext {
@@ -41,6 +41,10 @@ export interface CompletionResult {
   ttftMs: number;
   /** Every attempt made, in order (retries, fallbacks, the success). */
   attempts: AttemptRecord[];
+  /** Cache outcome, when the cache applied. */
+  cache: CacheRecord | undefined;
+  /** Guardrail decisions, when any policy applied. */
+  guardrails: GuardrailRecord | undefined;
 }
 
 export type GatewayStreamEvent =
@@ -60,6 +64,8 @@ export interface GatewayStream extends AsyncIterable<GatewayStreamEvent> {
   upstreamModel: string;
   provider: string;
   route: string | undefined;
+  /** Cache outcome, when the cache applied (known when the stream is returned). */
+  cache: CacheRecord | undefined;
 }
 
 export interface RoutePreview {

@@ -1,5 +1,5 @@
 /** Semantic checks every front door shares; raises BAD_USER_INPUT naming the field. */
-import type { CanonicalRequest } from '../providers/canonical.ts';
+import type { CacheControl, CanonicalRequest } from '../providers/canonical.ts';
 import { AppError } from './app-error.ts';
 
 const MAX_MESSAGES = 2048;
@@ -35,4 +35,14 @@ export function validateChatRequest(req: CanonicalRequest): void {
   if (req.toolChoice && typeof req.toolChoice === 'object' && !names.has(req.toolChoice.name)) {
     throw new AppError('BAD_USER_INPUT', `tool_choice names '${req.toolChoice.name}', which is not in tools.`, { param: 'tool_choice' });
   }
+}
+
+const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
+
+/** Cache control shared by both front doors. */
+export function toCacheControl(mode: CacheControl['mode'], ttlSeconds: number | undefined, param: string): CacheControl {
+  if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_CACHE_TTL_SECONDS)) {
+    throw new AppError('BAD_USER_INPUT', `The cache TTL must be a whole number of seconds between 1 and ${MAX_CACHE_TTL_SECONDS}.`, { param });
+  }
+  return ttlSeconds === undefined ? { mode } : { mode, ttlSeconds };
 }

@@ -29,6 +29,8 @@ export interface GovernanceDeps {
   modelLimits: (model: CatalogModel) => LimitsConfig | undefined;
   /** Tells every replica (this one included) that a key or team changed. */
   publish: (event: GovernanceEvent) => void;
+  /** Whether a guardrail policy of this name is configured. */
+  guardrailPolicy?: (name: string) => boolean;
 }
 
 export interface TeamInput {
@@ -37,6 +39,7 @@ export interface TeamInput {
   rpm?: number | null;
   tpm?: number | null;
   budget?: BudgetConfig | null;
+  guardrails?: string[] | null;
 }
 
 export interface KeyInput {
@@ -83,6 +86,12 @@ export function createGovernance(d: GovernanceDeps): Governance {
   const alerted = new Set<string>();
 
   const isAdmin = (p: Principal) => p.role === 'admin';
+
+  function checkGuardrails(names: string[] | null | undefined): void {
+    for (const n of names ?? []) {
+      if (!d.guardrailPolicy?.(n)) throw new AppError('BAD_USER_INPUT', `No guardrail policy named '${n}' is configured.`, { param: 'guardrails' });
+    }
+  }
   const audit = (actor: Principal, action: string, target: string | undefined, outcome: 'success' | 'denied', details?: Record<string, string | number | boolean>) =>
     d.audit
       .append({ actor: actor.keyId, ...(actor.teamId && { teamId: actor.teamId }), action, ...(target && { target }), outcome, ...(details && { details }) })
@@ -137,6 +146,7 @@ export function createGovernance(d: GovernanceDeps): Governance {
     createTeam(actor, input) {
       return audited(actor, 'team.create', undefined, async () => {
         if (!isAdmin(actor)) throw forbidden('Only admins create teams.');
+        checkGuardrails(input.guardrails);
         const team: Team = {
           id: `team_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
           name: input.name,
@@ -144,6 +154,7 @@ export function createGovernance(d: GovernanceDeps): Governance {
           rpm: input.rpm ?? null,
           tpm: input.tpm ?? null,
           budget: input.budget ?? null,
+          guardrails: input.guardrails ?? null,
           createdAt: new Date(),
         };
         await d.teams.insert(team);
@@ -155,6 +166,7 @@ export function createGovernance(d: GovernanceDeps): Governance {
     updateTeam(actor, id, patch) {
       return audited(actor, 'team.update', id, async () => {
         if (!isAdmin(actor)) throw forbidden('Only admins change teams.');
+        checkGuardrails(patch.guardrails);
         const team = await d.teams.update(id, patch);
         if (!team) throw notFound('Team');
         d.publish({ kind: 'team', id });

@@ -8,6 +8,8 @@ export interface Team extends LimitsConfig {
   /** Model allow-list patterns; null = every model. */
   models: string[] | null;
   budget: BudgetConfig | null;
+  /** Guardrail policies applied to the team's requests (names from config); null = none. */
+  guardrails?: string[] | null;
   createdAt: Date;
 }
 
@@ -20,7 +22,7 @@ export interface TeamRepository {
   findManyByIds(ids: readonly string[]): Promise<Array<Team | null>>;
   findById(id: string): Promise<Team | null>;
   findAll(limit?: number): Promise<Team[]>;
-  update(id: string, patch: Partial<Pick<Team, 'name' | 'models' | 'rpm' | 'tpm' | 'budget'>>): Promise<Team | null>;
+  update(id: string, patch: Partial<Pick<Team, 'name' | 'models' | 'rpm' | 'tpm' | 'budget' | 'guardrails'>>): Promise<Team | null>;
 }
 
 const fromDoc = ({ _id, ...rest }: TeamDoc): Team => ({ ...rest, id: _id });

@@ -8,6 +8,7 @@
  */
 import type { GuardPolicyConfig, GuardRuleConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/load.ts';
+import { AppError } from '../engine/app-error.ts';
 import type { CanonicalRequest, Choice, ContentPart, Message } from '../providers/canonical.ts';
 import { countText } from '../pricing/tokens.ts';
 import { createDenyPatternsDetector, createDenyTermsDetector, createInjectionDetector, createPiiDetector } from './detectors/index.ts';
@@ -143,14 +144,16 @@ export class Guardrails {
   }
 }
 
-/** Thrown (through the engine) when a block rule matched. */
-export class GuardViolation extends Error {
+/** A block rule matched: POLICY_VIOLATION naming the rule, never echoing the matched text. */
+export class GuardViolation extends AppError {
   constructor(
     readonly decision: GuardDecision,
     /** Every decision taken on the request up to the block, the block included. */
     readonly decisions: GuardDecision[] = [decision],
   ) {
-    super(`Blocked by guardrail '${decision.rule}' (${decision.kinds.join(', ')} in the ${decision.stage === 'input' ? 'prompt' : 'answer'}).`);
+    super('POLICY_VIOLATION', `Blocked by guardrail '${decision.rule}' (${decision.kinds.join(', ')} in the ${decision.stage === 'input' ? 'prompt' : 'answer'}).`, {
+      details: { guardrail: { policy: decision.policy, rule: decision.rule, stage: decision.stage, kinds: decision.kinds } },
+    });
   }
 }
 
@@ -253,13 +256,14 @@ export class GuardSet {
   }
 
   /**
-   * Runs the output rules on a whole answer: throws GuardViolation on a block, masks redactions,
-   * then puts back the originals of restorable input redactions.
+   * Runs the output rules on a whole answer: throws GuardViolation on a block, masks redactions
+   * (`masked`: what may be stored and cached), then puts back the originals of restorable input
+   * redactions (`choices`: what the client receives).
    */
-  checkOutput(choices: Choice[], restore: Map<string, string>): { choices: Choice[]; decisions: GuardDecision[] } {
-    if (!this.output.length && restore.size === 0) return { choices, decisions: [] };
+  checkOutput(choices: Choice[], restore: Map<string, string>): { choices: Choice[]; masked: Choice[]; decisions: GuardDecision[] } {
+    if (!this.output.length && restore.size === 0) return { choices, masked: choices, decisions: [] };
     const tally = new Tally();
-    const out = choices.map((c) => {
+    const masked = choices.map((c) => {
       for (const call of c.toolCalls) {
         for (const rule of this.output) {
           if (rule.action === 'redact' || !rule.detectors.length) continue;
@@ -269,13 +273,19 @@ export class GuardSet {
           if (rule.action === 'block') throw new GuardViolation(d, tally.decisions());
         }
       }
-      if (c.content === null) return c;
+      if (c.content === null || !this.output.length) return c;
       const matches = this.outputMatches(c.content, 0, tally);
       const redact = settle(matches, tally, 0, Infinity);
-      const content = restorePlaceholders(redact.length ? outputRedactor(restore).redact(c.content, redact) : c.content, restore);
-      return content === c.content ? c : { ...c, content };
+      return redact.length ? { ...c, content: outputRedactor(restore).redact(c.content, redact) } : c;
     });
-    return { choices: out, decisions: tally.decisions() };
+    const restored = restore.size
+      ? masked.map((c) => {
+          if (c.content === null) return c;
+          const content = restorePlaceholders(c.content, restore);
+          return content === c.content ? c : { ...c, content };
+        })
+      : masked;
+    return { choices: restored, masked, decisions: tally.decisions() };
   }
 
   /**

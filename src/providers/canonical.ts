@@ -69,6 +69,18 @@ export interface CanonicalRequest {
   user?: string;
   /** String tags for routing and analytics. Never forwarded upstream. */
   metadata?: Record<string, string>;
+  /** Response-cache instructions for the gateway. Never forwarded upstream. */
+  cache?: CacheControl;
+}
+
+/**
+ * default: the route's policy; enable: cache even a non-deterministic request; bypass: neither
+ * read nor write; refresh: do not read, store the new answer.
+ */
+export interface CacheControl {
+  mode: 'default' | 'enable' | 'bypass' | 'refresh';
+  /** TTL of the stored answer (capped by config `cache.maxTtlSeconds`). */
+  ttlSeconds?: number;
 }
 
 export interface Usage {

@@ -6,7 +6,7 @@
 import type { Config, RouteConfig, TargetConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/load.ts';
 import type { Catalog, CatalogModel } from './catalog.ts';
-import type { Route, RouteNode } from './types.ts';
+import type { Route, RouteCache, RouteNode } from './types.ts';
 
 export interface RouteTable {
   /** A route by name or alias, or the implicit route of a chat model. */
@@ -28,6 +28,26 @@ export function compileRoutes(config: Config, catalog: Catalog): RouteTable {
   if (problems.length) throw new ConfigError(problems);
 
   const compiled = new Map<string, Route>();
+  const defaultCache: RouteCache = { mode: config.cache.mode, ttlMs: config.cache.ttlSeconds * 1000, semantic: undefined };
+  const policies = new Set(config.guardrails.policies.map((p) => p.name));
+  config.routes.forEach((r, i) =>
+    r.guardrails.forEach((g, j) => {
+      if (!policies.has(g)) problems.push(`routes[${i}].guardrails[${j}]: no guardrail policy named "${g}"`);
+    }),
+  );
+  if (problems.length) throw new ConfigError(problems);
+
+  function routeCache(r: RouteConfig, where: string): RouteCache {
+    const c = r.cache;
+    if (!c) return defaultCache;
+    let semantic: RouteCache['semantic'];
+    if (c.semantic) {
+      const m = catalog.get(c.semantic.embeddingModel);
+      if (!m || m.kind !== 'embedding') throw new ConfigError([`${where}.cache.semantic.embeddingModel: "${c.semantic.embeddingModel}" is not an embedding model`]);
+      semantic = { model: m, threshold: c.semantic.threshold };
+    }
+    return { mode: c.mode ?? config.cache.mode, ttlMs: (c.ttlSeconds ?? config.cache.ttlSeconds) * 1000, semantic };
+  }
   const building = new Set<string>();
 
   function model(name: string, path: string): CatalogModel {
@@ -117,6 +137,8 @@ export function compileRoutes(config: Config, catalog: Catalog): RouteTable {
       hedgeAfterMs: r.hedgeAfterMs,
       regions: r.regions,
       baseline: r.baseline ? model(r.baseline, `${where}.baseline`) : firstModel(root),
+      cache: routeCache(r, where),
+      guardrails: r.guardrails,
     };
     compiled.set(r.name, route);
     return route;
@@ -145,6 +167,8 @@ export function compileRoutes(config: Config, catalog: Catalog): RouteTable {
           hedgeAfterMs: undefined,
           regions: undefined,
           baseline: m,
+          cache: defaultCache,
+          guardrails: [],
         };
         implicit.set(m.name, route);
       }

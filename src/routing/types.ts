@@ -59,6 +59,14 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** Response-cache policy of a route. */
+export interface RouteCache {
+  mode: 'off' | 'deterministic' | 'always';
+  ttlMs: number;
+  /** Semantic matching of the last user message (opt-in). */
+  semantic: { model: CatalogModel; threshold: number } | undefined;
+}
+
 export interface Route {
   name: string;
   /** True for the implicit single-target route of a plain model name. */
@@ -73,6 +81,9 @@ export interface Route {
   regions: string[] | undefined;
   /** Prices that measure savings. */
   baseline: CatalogModel;
+  cache: RouteCache;
+  /** Guardrail policies of the route (on top of the configured defaults). */
+  guardrails: readonly string[];
 }
 
 /** What the planner knows about a request; computed once, before planning. */

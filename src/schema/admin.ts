@@ -76,6 +76,19 @@ const CreateTeamInput = builder.inputType('CreateTeamInput', {
     rpm: t.int(),
     tpm: t.int(),
     budget: t.field({ type: BudgetInput }),
+    guardrails: t.stringList({ description: 'Guardrail policy names from the configuration.' }),
+  }),
+});
+
+const UpdateTeamInput = builder.inputType('UpdateTeamInput', {
+  description: 'Fields left out stay as they are; null clears a limit.',
+  fields: (t) => ({
+    name: t.string(),
+    models: t.stringList(),
+    rpm: t.int(),
+    tpm: t.int(),
+    budget: t.field({ type: BudgetInput }),
+    guardrails: t.stringList(),
   }),
 });
 
@@ -130,6 +143,24 @@ builder.mutationField('createTeam', (t) =>
         rpm: positiveOrNull(input.rpm, 'rpm') ?? null,
         tpm: positiveOrNull(input.tpm, 'tpm') ?? null,
         budget: toBudget(input.budget as BudgetInputShape | null | undefined) ?? null,
+        guardrails: input.guardrails ?? null,
+      }),
+  }),
+);
+
+builder.mutationField('updateTeam', (t) =>
+  t.field({
+    type: TeamRef,
+    authScopes: { admin: true },
+    args: { id: t.arg.string({ required: true }), input: t.arg({ type: UpdateTeamInput, required: true }) },
+    resolve: (_r, { id, input }, ctx) =>
+      ctx.services.governance.updateTeam(ctx.principal, id, {
+        ...(input.name != null && { name: name(input.name) }),
+        ...(has(input, 'models') && { models: input.models ?? null }),
+        ...(has(input, 'rpm') && { rpm: positiveOrNull(input.rpm, 'rpm') ?? null }),
+        ...(has(input, 'tpm') && { tpm: positiveOrNull(input.tpm, 'tpm') ?? null }),
+        ...(has(input, 'budget') && { budget: toBudget(input.budget as BudgetInputShape | null | undefined) ?? null }),
+        ...(has(input, 'guardrails') && { guardrails: input.guardrails ?? null }),
       }),
   }),
 );

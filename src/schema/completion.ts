@@ -3,6 +3,8 @@ import { toAppError, type AppError, type AppErrorCode, APP_ERROR_CODES } from '.
 import type { CompletionResult, GatewayStream, GatewayStreamEvent } from '../engine/types.ts';
 import type { CanonicalRequest, Choice, ToolCall, Usage } from '../providers/canonical.ts';
 import { builder } from './builder.ts';
+import { CacheControlInput, CacheInfoRef, GuardReportRef } from './cache-guard.ts';
+import { GuardViolation } from '../guard/policy.ts';
 import type { GraphQLContext } from './context.ts';
 import { toCanonicalRequest, type CompletionInputShape } from './to-canonical.ts';
 import { AttemptRef } from './attempt.ts';
@@ -113,6 +115,7 @@ export const CompletionInput = builder.inputType('CompletionInput', {
     n: t.int({ description: 'Number of choices (capped by config).' }),
     user: t.string(),
     metadata: t.field({ type: [TagInput] }),
+    cache: t.field({ type: CacheControlInput, description: 'Response-cache control for this request.' }),
   }),
 });
 
@@ -157,6 +160,8 @@ CompletionRef.implement({
     cost: t.field({ type: CostRef, resolve: (c) => ({ micros: c.costMicros }) }),
     latencyMs: t.exposeInt('latencyMs'),
     ttftMs: t.exposeInt('ttftMs', { description: 'Time to first token; equals latency for non-streamed requests.' }),
+    cache: t.field({ type: CacheInfoRef, nullable: true, description: 'Cache outcome; null when the cache did not apply.', resolve: (c) => c.cache ?? null }),
+    guardrails: t.field({ type: GuardReportRef, nullable: true, description: 'Guardrail decisions; null when no policy applied.', resolve: (c) => c.guardrails ?? null }),
   }),
 });
 
@@ -172,6 +177,7 @@ StartRef.implement({
     model: t.string({ resolve: (p) => p.stream.model }),
     provider: t.string({ resolve: (p) => p.stream.provider }),
     route: t.string({ nullable: true, resolve: (p) => p.stream.route ?? null }),
+    cache: t.field({ type: CacheInfoRef, nullable: true, description: 'Set when the answer is replayed from the cache.', resolve: (p) => p.stream.cache ?? null }),
   }),
 });
 
@@ -228,6 +234,11 @@ StreamErrorRef.implement({
     code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.error.code }),
     message: t.string({ resolve: (e) => e.error.message }),
     retryAfterSeconds: t.int({ nullable: true, resolve: (e) => e.error.retryAfterSeconds ?? null }),
+    guardrailRule: t.string({
+      nullable: true,
+      description: 'For POLICY_VIOLATION: the guardrail rule that stopped the request.',
+      resolve: (e) => (e.error instanceof GuardViolation ? e.error.decision.rule : null),
+    }),
     usage: t.field({ type: UsageRef, nullable: true, resolve: (e) => e.usage ?? null }),
     cost: t.field({ type: CostRef, resolve: (e) => ({ micros: e.costMicros }) }),
   }),

@@ -9,6 +9,7 @@ export const TeamRef = builder.loadableObject('Team', {
   fields: (t) => ({
     id: t.exposeString('id'),
     name: t.exposeString('name'),
+    guardrails: t.stringList({ description: 'Guardrail policies applied to the team\u2019s requests (on top of the defaults and the route\u2019s).', resolve: (team) => team.guardrails ?? [] }),
     createdAt: t.field({ type: 'DateTime', resolve: (team) => team.createdAt }),
   }),
 });

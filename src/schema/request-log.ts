@@ -5,6 +5,7 @@ import type { RequestRecord } from '../store/records.ts';
 import { AttemptRef } from './attempt.ts';
 import { decodeCursor, encodeCursor, MAX_PAGE_SIZE, type RequestFilter } from '../store/requests-repo.ts';
 import { builder } from './builder.ts';
+import { CacheInfoRef, GuardReportRef } from './cache-guard.ts';
 import { FinishReasonEnum, TagInput } from './completion.ts';
 import type { GraphQLContext } from './context.ts';
 import { ApiKeyRef, TeamRef } from './governance.ts';
@@ -58,6 +59,8 @@ RequestLogRef.implement({
     latencyMs: t.exposeInt('latencyMs'),
     ttftMs: t.int({ nullable: true, resolve: (r) => r.ttftMs ?? null }),
     status: t.field({ type: RequestStatusEnum, resolve: (r) => r.status }),
+    cache: t.field({ type: CacheInfoRef, nullable: true, description: 'Cache outcome; null when the cache did not apply.', resolve: (r) => r.cache ?? null }),
+    guardrails: t.field({ type: GuardReportRef, nullable: true, description: 'Guardrail decisions; null when no policy applied.', resolve: (r) => r.guardrails ?? null }),
     errorCode: t.string({ nullable: true, resolve: (r) => r.errorCode ?? null }),
     finishReason: t.field({ type: FinishReasonEnum, nullable: true, resolve: (r) => (r.finishReason as never) ?? null }),
   }),

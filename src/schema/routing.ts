@@ -92,6 +92,8 @@ interface SavingsFigures {
   requests: number;
   costMicros: number;
   baselineCostMicros: number;
+  cacheHits: number;
+  cacheSavedMicros: number;
 }
 
 const SavingsRef = builder.objectRef<SavingsFigures>('SavingsFigures');
@@ -100,7 +102,10 @@ SavingsRef.implement({
     requests: t.field({ type: 'SafeInt', resolve: (s) => s.requests }),
     actual: t.field({ type: CostRef, description: 'What was spent.', resolve: (s) => ({ micros: s.costMicros }) }),
     baseline: t.field({ type: CostRef, description: 'What the requested (or configured baseline) model would have cost for the same usage.', resolve: (s) => ({ micros: s.baselineCostMicros }) }),
-    saved: t.field({ type: CostRef, description: 'baseline - actual (negative when routing cost more).', resolve: (s) => ({ micros: s.baselineCostMicros - s.costMicros }) }),
+    routingSaved: t.field({ type: CostRef, description: 'baseline - actual (negative when routing cost more).', resolve: (s) => ({ micros: s.baselineCostMicros - s.costMicros }) }),
+    cacheHits: t.field({ type: 'SafeInt', description: 'Requests answered from the cache (no provider cost).', resolve: (s) => s.cacheHits }),
+    cacheSaved: t.field({ type: CostRef, description: 'What the answers served from the cache cost when they were made.', resolve: (s) => ({ micros: s.cacheSavedMicros }) }),
+    saved: t.field({ type: CostRef, description: 'routingSaved + cacheSaved.', resolve: (s) => ({ micros: s.baselineCostMicros - s.costMicros + s.cacheSavedMicros }) }),
   }),
 });
 
@@ -138,16 +143,18 @@ const SavingsFilterInput = builder.inputType('SavingsFilter', {
   }),
 });
 
-const figures = (m: { requests: number; costMicros: number; baselineCostMicros: number }): SavingsFigures => ({
+const figures = (m: SavingsFigures): SavingsFigures => ({
   requests: m.requests,
   costMicros: m.costMicros,
   baselineCostMicros: m.baselineCostMicros,
+  cacheHits: m.cacheHits,
+  cacheSavedMicros: m.cacheSavedMicros,
 });
 
 builder.queryField('savings', (t) =>
   t.field({
     type: SavingsReportRef,
-    description: 'Measured cost against the cost had the requested (or baseline) model served every request, per route and time bucket.',
+    description: 'Measured cost against the cost had the requested (or baseline) model served every request, plus what cache hits avoided, per route and time bucket.',
     args: { filter: t.arg({ type: SavingsFilterInput, required: true }), bucket: t.arg({ type: TimeBucketEnum }) },
     resolve: async (_root, { filter, bucket }, ctx) => {
       const list = (v: readonly string[] | null | undefined) => (v?.length ? [...v] : undefined);

@@ -3,6 +3,7 @@
  * the rules types can't express (per-role fields) and raises BAD_USER_INPUT naming the field.
  */
 import { AppError } from '../engine/app-error.ts';
+import { toCacheControl } from '../engine/validate.ts';
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from '../providers/canonical.ts';
 
 export interface MessageInputShape {
@@ -30,6 +31,7 @@ export interface CompletionInputShape {
   n?: number | null;
   user?: string | null;
   metadata?: Array<{ key: string; value: string }> | null;
+  cache?: { mode?: 'default' | 'enable' | 'bypass' | 'refresh' | null; ttlSeconds?: number | null } | null;
 }
 
 const bad = (param: string, message: string) => new AppError('BAD_USER_INPUT', message, { param });
@@ -124,5 +126,6 @@ export function toCanonicalRequest(input: CompletionInputShape): CanonicalReques
   if (input.n != null) req.n = input.n;
   if (input.user != null) req.user = input.user;
   if (input.metadata?.length) req.metadata = toTags(input.metadata.map((e) => [e.key, e.value]));
+  if (input.cache) req.cache = toCacheControl(input.cache.mode ?? 'default', input.cache.ttlSeconds ?? undefined, 'cache.ttlSeconds');
   return req;
 }

@@ -14,6 +14,8 @@ const UsageDimensionEnum = builder.enumType('UsageDimension', {
     PROVIDER: { value: 'provider' },
     ROUTE: { value: 'route' },
     STATUS: { value: 'status' },
+    CACHE: { value: 'cache', description: 'Cache outcome: hit, semantic_hit, miss, bypass, refresh, or none (the cache did not apply).' },
+    GUARDRAIL: { value: 'guardrail', description: 'Strongest guardrail action: pass, flagged, redacted, blocked, or none (no rules ran).' },
     TAG: { value: 'tag', description: 'Values of filter.tagKey.' },
   } as const,
 });
@@ -56,7 +58,8 @@ MetricsRef.implement({
     cachedInputTokens: t.field({ type: 'SafeInt', resolve: (m) => m.cachedInputTokens }),
     reasoningTokens: t.field({ type: 'SafeInt', resolve: (m) => m.reasoningTokens }),
     cost: t.field({ type: CostRef, resolve: (m) => ({ micros: m.costMicros }) }),
-    cacheHits: t.field({ type: 'SafeInt', description: 'Requests answered from the gateway cache.', resolve: () => 0 }),
+    cacheHits: t.field({ type: 'SafeInt', description: 'Requests answered from the gateway cache.', resolve: (m) => m.cacheHits }),
+    cacheSaved: t.field({ type: CostRef, description: 'What the answers served from the cache cost when they were made: the spend the cache avoided.', resolve: (m) => ({ micros: m.cacheSavedMicros }) }),
     estimatedShare: t.float({ description: 'Share of requests whose usage was estimated, 0..1.', resolve: (m) => m.estimatedShare }),
     latencyAvgMs: t.float({ nullable: true, resolve: (m) => m.latencyAvgMs }),
     latencyP50Ms: t.float({ nullable: true, description: 'From a log-scale histogram (bins 25% wide).', resolve: (m) => m.latencyP50Ms }),

@@ -70,7 +70,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           throw new AppError('BAD_USER_INPUT', 'We could not parse the JSON body of your request.', { param: 'body' });
         }
       }
-      await rest({ method: req.method ?? 'GET', path, body, ctx }, res);
+      await rest({ method: req.method ?? 'GET', path, headers: req.headers, body, ctx }, res);
     } catch (err) {
       const e = toAppError(err);
       if (e.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId, err: e.cause }, 'unexpected error on REST');

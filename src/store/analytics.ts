@@ -6,7 +6,7 @@
 import type { Filter } from './collection.ts';
 import { GRANULARITY_MS, histogramQuantile, type Granularity, type RollupDoc, type RollupRepository } from './rollups-repo.ts';
 
-export type UsageDimension = 'key' | 'team' | 'model' | 'provider' | 'route' | 'status' | 'tag';
+export type UsageDimension = 'key' | 'team' | 'model' | 'provider' | 'route' | 'status' | 'cache' | 'guardrail' | 'tag';
 
 export interface UsageFilter {
   from: Date;
@@ -32,6 +32,8 @@ export interface UsageMetrics {
   costMicros: number;
   baselineCostMicros: number;
   estimated: number;
+  cacheHits: number;
+  cacheSavedMicros: number;
   latencySumMs: number;
   ttftSumMs: number;
   ttftCount: number;
@@ -85,6 +87,8 @@ const DIM_FIELD: Record<UsageDimension, keyof RollupDoc> = {
   provider: 'provider',
   route: 'route',
   status: 'status',
+  cache: 'cache',
+  guardrail: 'guardrail',
   tag: 'tagValue',
 };
 
@@ -99,6 +103,8 @@ export function emptyMetrics(): UsageMetrics {
     costMicros: 0,
     baselineCostMicros: 0,
     estimated: 0,
+    cacheHits: 0,
+    cacheSavedMicros: 0,
     latencySumMs: 0,
     ttftSumMs: 0,
     ttftCount: 0,
@@ -117,6 +123,8 @@ function add(m: UsageMetrics, d: Partial<RollupDoc>): void {
   m.costMicros += d.costMicros ?? 0;
   m.baselineCostMicros += d.baselineCostMicros ?? d.costMicros ?? 0;
   m.estimated += d.estimated ?? 0;
+  m.cacheHits += d.cacheHits ?? 0;
+  m.cacheSavedMicros += d.cacheSavedMicros ?? 0;
   m.latencySumMs += d.latencySumMs ?? 0;
   m.ttftSumMs += d.ttftSumMs ?? 0;
   m.ttftCount += d.ttftCount ?? 0;
@@ -206,7 +214,8 @@ export async function usageReport(rollups: RollupRepository, f: UsageFilter, gro
   for (const d of docs) {
     add(totals, d);
     const key: UsageGroup['key'] = {};
-    for (const dim of groupBy) key[dim] = (d[DIM_FIELD[dim]] as string | null | undefined) ?? null;
+    // Buckets written before the cache and guardrail dimensions existed count as "none".
+    for (const dim of groupBy) key[dim] = (d[DIM_FIELD[dim]] as string | null | undefined) ?? (dim === 'cache' || dim === 'guardrail' ? 'none' : null);
     const id = JSON.stringify(groupBy.map((dim) => key[dim]));
     let g = groups.get(id);
     if (!g) {

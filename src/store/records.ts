@@ -30,6 +30,36 @@ export interface UsageRecord {
   source: 'reported' | 'estimated';
 }
 
+/** hit: answered from the cache; miss: looked up, not found (stored afterwards); bypass: the request said not to use the cache; refresh: not read, answer stored anew. */
+export type CacheStatus = 'hit' | 'miss' | 'bypass' | 'refresh';
+
+export interface CacheRecord {
+  status: CacheStatus;
+  /** For hits: exact request match, or semantic (similar last user message, same conversation). */
+  kind?: 'exact' | 'semantic';
+  /** Cosine similarity of a semantic hit. */
+  similarity?: number;
+  /** The request whose answer was served. */
+  sourceRequestId?: string;
+  /** What the served answer cost when it was made: the cost this hit avoided, micro-dollars. */
+  savedMicros?: number;
+}
+
+export interface GuardDecisionRecord {
+  policy: string;
+  rule: string;
+  stage: 'input' | 'output';
+  action: 'block' | 'redact' | 'flag';
+  kinds: string[];
+  count: number;
+  score?: number;
+}
+
+export interface GuardrailRecord {
+  outcome: 'pass' | 'flagged' | 'redacted' | 'blocked';
+  decisions: GuardDecisionRecord[];
+}
+
 export interface RequestRecord {
   /** Unique; the idempotency key of every write. */
   requestId: string;
@@ -63,4 +93,8 @@ export interface RequestRecord {
   status: RequestStatus;
   errorCode?: string;
   finishReason?: string;
+  /** Set when the response cache applied to the request. */
+  cache?: CacheRecord;
+  /** Set when guardrail rules ran on the request. */
+  guardrails?: GuardrailRecord;
 }

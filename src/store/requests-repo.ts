@@ -15,6 +15,9 @@ const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v)
 const isShort = (v: unknown) => typeof v === 'string' && v.length <= 256;
 const optionalShort = (v: unknown) => v === undefined || isShort(v);
 
+const CACHE_STATUSES = new Set(['hit', 'miss', 'bypass', 'refresh']);
+const GUARD_OUTCOMES = new Set(['pass', 'flagged', 'redacted', 'blocked']);
+
 export function checkRecord(r: RequestRecord): string | undefined {
   if (typeof r.requestId !== 'string' || r.requestId.length < 1 || r.requestId.length > 128) return 'requestId: must be 1-128 characters';
   if (!(r.time instanceof Date) || Number.isNaN(r.time.getTime())) return 'time: invalid date';
@@ -40,6 +43,18 @@ export function checkRecord(r: RequestRecord): string | undefined {
   if (r.baselineCostMicros !== undefined && !isCount(r.baselineCostMicros)) return 'baselineCostMicros: must be a non-negative integer';
   if (!isCount(r.latencyMs)) return 'latencyMs: must be a non-negative integer';
   if (r.ttftMs !== undefined && !isCount(r.ttftMs)) return 'ttftMs: must be a non-negative integer';
+  if (r.cache !== undefined) {
+    const c = r.cache;
+    if (!c || !CACHE_STATUSES.has(c.status)) return 'cache.status: invalid';
+    if (c.savedMicros !== undefined && !isCount(c.savedMicros)) return 'cache.savedMicros: must be a non-negative integer';
+    if (c.similarity !== undefined && !(typeof c.similarity === 'number' && c.similarity >= -1 && c.similarity <= 1)) return 'cache.similarity: must be within -1..1';
+    if (!optionalShort(c.sourceRequestId)) return 'cache.sourceRequestId: invalid';
+  }
+  if (r.guardrails !== undefined) {
+    const g = r.guardrails;
+    if (!g || !GUARD_OUTCOMES.has(g.outcome) || !Array.isArray(g.decisions) || g.decisions.length > 64) return 'guardrails: invalid';
+    for (const d of g.decisions) if (!isShort(d?.rule) || !isShort(d?.policy) || !isCount(d?.count)) return 'guardrails.decisions: invalid decision';
+  }
   return undefined;
 }
 

@@ -26,6 +26,10 @@ export interface RollupDims {
   provider: string | null;
   route: string | null;
   status: string;
+  /** Cache outcome: hit, semantic_hit, miss, bypass, refresh, or none (cache not applicable). */
+  cache: string;
+  /** Guardrail outcome: pass, flagged, redacted, blocked, or none (no rules ran). */
+  guardrail: string;
   tagKey: string | null;
   tagValue: string | null;
 }
@@ -43,6 +47,9 @@ export interface RollupCounters {
   baselineCostMicros: number;
   /** Requests whose usage was estimated. */
   estimated: number;
+  /** Requests answered from the cache, and the cost those answers avoided (micro-dollars). */
+  cacheHits: number;
+  cacheSavedMicros: number;
   latencySumMs: number;
   ttftSumMs: number;
   ttftCount: number;
@@ -119,6 +126,12 @@ export function bucketStart(time: Date, g: Granularity): Date {
   return new Date(Math.floor(time.getTime() / ms) * ms);
 }
 
+export function cacheOutcome(r: Pick<RequestRecord, 'cache'>): string {
+  const c = r.cache;
+  if (!c) return 'none';
+  return c.status === 'hit' && c.kind === 'semantic' ? 'semantic_hit' : c.status;
+}
+
 function dimsOf(r: RequestRecord, tag?: [string, string]): RollupDims {
   return {
     keyId: r.keyId ?? null,
@@ -127,6 +140,8 @@ function dimsOf(r: RequestRecord, tag?: [string, string]): RollupDims {
     provider: r.provider ?? null,
     route: r.route ?? null,
     status: r.status,
+    cache: cacheOutcome(r),
+    guardrail: r.guardrails?.outcome ?? 'none',
     tagKey: tag?.[0] ?? null,
     tagValue: tag?.[1] ?? null,
   };
@@ -217,6 +232,10 @@ function increments(r: RequestRecord): Record<string, number> {
   };
   if (r.status !== 'success') inc.errors = 1;
   if (r.usage.source === 'estimated') inc.estimated = 1;
+  if (r.cache?.status === 'hit') {
+    inc.cacheHits = 1;
+    inc.cacheSavedMicros = r.cache.savedMicros ?? 0;
+  }
   if (r.ttftMs !== undefined) {
     inc.ttftSumMs = r.ttftMs;
     inc.ttftCount = 1;
@@ -226,5 +245,5 @@ function increments(r: RequestRecord): Record<string, number> {
 }
 
 function rollupKey(g: Granularity, start: Date, writer: string, d: RollupDims): string {
-  return JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.tagKey, d.tagValue]);
+  return JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.cache, d.guardrail, d.tagKey, d.tagValue]);
 }

@@ -18,6 +18,22 @@ export type AuditOutcome =
   | 'FAILURE'
   | 'SUCCESS';
 
+export type CacheControlInput = {
+  mode?: CacheMode | null | undefined;
+  /** TTL of the stored answer (capped by configuration). */
+  ttlSeconds?: number | null | undefined;
+};
+
+export type CacheMode =
+  /** Neither read nor write the cache. */
+  | 'BYPASS'
+  /** The route’s policy (by default: cache requests with temperature 0). */
+  | 'DEFAULT'
+  /** Use and fill the cache even for a non-deterministic request. */
+  | 'ENABLE'
+  /** Do not read; store the new answer. */
+  | 'REFRESH';
+
 export type Capability =
   | 'JSON_OBJECT'
   | 'JSON_SCHEMA'
@@ -26,6 +42,8 @@ export type Capability =
   | 'VISION';
 
 export type CompletionInput = {
+  /** Response-cache control for this request. */
+  cache?: CacheControlInput | null | undefined;
   frequencyPenalty?: number | null | undefined;
   maxOutputTokens?: number | null | undefined;
   messages: Array<MessageInput>;
@@ -76,6 +94,7 @@ export type ErrorCode =
   | 'INTERNAL_SERVER_ERROR'
   | 'MODEL_NOT_FOUND'
   | 'NOT_FOUND'
+  | 'NO_ROUTE'
   | 'PAYLOAD_TOO_LARGE'
   | 'POLICY_VIOLATION'
   | 'PROVIDER_ERROR'
@@ -201,6 +220,10 @@ export type ToolInput = {
 };
 
 export type UsageDimension =
+  /** Cache outcome: hit, semantic_hit, miss, bypass, refresh, or none (the cache did not apply). */
+  | 'CACHE'
+  /** Strongest guardrail action: pass, flagged, redacted, blocked, or none (no rules ran). */
+  | 'GUARDRAIL'
   | 'KEY'
   | 'MODEL'
   | 'PROVIDER'

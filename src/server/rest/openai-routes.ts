@@ -3,10 +3,12 @@
  * /v1/models. Thin: parse and validate the body, call the engine, shape the response exactly
  * like OpenAI's.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { AppError } from '../../engine/app-error.ts';
 import type { CompletionResult, Gateway, GatewayStream, RequestContext } from '../../engine/types.ts';
-import type { Usage } from '../../providers/canonical.ts';
+import type { CacheControl, Usage } from '../../providers/canonical.ts';
+import type { CacheRecord } from '../../store/records.ts';
+import { toCacheControl } from '../../engine/validate.ts';
 import type { Catalog } from '../../routing/catalog.ts';
 import { chatRequestSchema, embeddingRequestSchema, parseBody, toCanonicalChat, toCanonicalEmbedding } from './openai-request.ts';
 
@@ -20,6 +22,7 @@ export interface RestDeps {
 export interface RestRequest {
   method: string;
   path: string;
+  headers: IncomingHttpHeaders;
   /** Parsed JSON body (POST). */
   body: unknown;
   ctx: RequestContext;
@@ -64,6 +67,8 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
       throw new AppError('BAD_USER_INPUT', 'stream_options is only allowed when stream is true.', { param: 'stream_options' });
     }
     const request = toCanonicalChat(body);
+    const cacheControl = req.headers['x-switchyard-cache-control'];
+    if (cacheControl !== undefined) request.cache = parseCacheControl(Array.isArray(cacheControl) ? cacheControl.join(',') : cacheControl);
     if (!body.stream) {
       const result = await gateway.complete(request, req.ctx);
       return sendJson(res, 200, toChatCompletion(result), {
@@ -71,9 +76,11 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
         'x-switchyard-provider': result.provider,
         'x-switchyard-model': result.model,
         'x-switchyard-cost-micros': String(result.costMicros),
+        ...cacheHeaders(result.cache),
       });
     }
     const stream = await gateway.stream(request, req.ctx);
+    for (const [k, v] of Object.entries(cacheHeaders(stream.cache))) res.setHeader(k, v);
     await writeStream(res, stream, body.stream_options?.include_usage === true);
   }
 
@@ -93,6 +100,39 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
       usage: { prompt_tokens: result.usage.inputTokens, total_tokens: result.usage.inputTokens },
     });
   }
+}
+
+/**
+ * `x-switchyard-cache-control`, in Cache-Control style: `no-store` (bypass), `no-cache`
+ * (refresh), `force-cache` (cache even a non-deterministic request), `max-age=N` (TTL).
+ */
+export function parseCacheControl(value: string): CacheControl {
+  let mode: CacheControl['mode'] = 'default';
+  let ttlSeconds: number | undefined;
+  const param = 'x-switchyard-cache-control';
+  for (const raw of value.split(',')) {
+    const d = raw.trim().toLowerCase();
+    if (!d) continue;
+    const m = /^max-age=(\d{1,9})$/.exec(d);
+    if (m) ttlSeconds = Number(m[1]);
+    else if (d === 'no-store') mode = 'bypass';
+    else if (d === 'no-cache') mode = mode === 'bypass' ? mode : 'refresh';
+    else if (d === 'force-cache') mode = mode === 'default' ? 'enable' : mode;
+    else throw new AppError('BAD_USER_INPUT', `Unknown ${param} directive '${d.slice(0, 40)}' (use no-store, no-cache, force-cache or max-age=N).`, { param });
+  }
+  return toCacheControl(mode, ttlSeconds, param);
+}
+
+/** `x-switchyard-cache: HIT|MISS` (and the match details of a hit). */
+function cacheHeaders(c: CacheRecord | undefined): Record<string, string> {
+  if (!c) return {};
+  const h: Record<string, string> = { 'x-switchyard-cache': c.status === 'hit' ? 'HIT' : c.status === 'miss' ? 'MISS' : c.status.toUpperCase() };
+  if (c.status === 'hit') {
+    h['x-switchyard-cache-match'] = c.kind ?? 'exact';
+    if (c.similarity !== undefined) h['x-switchyard-cache-similarity'] = String(c.similarity);
+    if (c.sourceRequestId) h['x-switchyard-cache-source'] = c.sourceRequestId;
+  }
+  return h;
 }
 
 function requireMethod(actual: string, expected: string): void {
