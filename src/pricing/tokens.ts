@@ -12,8 +12,33 @@ const PER_REPLY = 3;
 /** Flat estimate for an image part (a low-detail image in OpenAI's accounting). */
 const PER_IMAGE = 85;
 
+/**
+ * BPE merges within one pre-tokenized piece cost quadratic time in its length: 60 KB of one
+ * repeated letter took 2.2 s of blocked event loop. Long texts are therefore counted in
+ * segments of at most SEGMENT characters, cut after whitespace where there is any (the
+ * tokenizer splits there anyway), so cost is linear and the count differs from the exact one
+ * only at the rare forced cuts inside a very long run.
+ */
+const SEGMENT = 512;
+
 export function countText(text: string): number {
-  return text ? countTokens(text) : 0;
+  if (!text) return 0;
+  if (text.length <= SEGMENT) return countTokens(text);
+  let n = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + SEGMENT, text.length);
+    if (end < text.length) {
+      // Cut before the last whitespace run of the window, keeping it with the next segment
+      // (o200k attaches a leading space to the word that follows).
+      let cut = end;
+      while (cut > start + SEGMENT / 2 && !/\s/.test(text[cut]!)) cut--;
+      if (cut > start + SEGMENT / 2) end = cut;
+    }
+    n += countTokens(text.slice(start, end));
+    start = end;
+  }
+  return n;
 }
 
 function contentTokens(content: string | ContentPart[] | null): number {
