@@ -2,7 +2,9 @@
  * The composition root: config -> stores -> providers -> governance -> engine -> front doors.
  * Everything is passed in; nothing here reads process.env (main.ts does).
  */
+import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
@@ -10,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createMemoryCacheStore, createMemorySemanticIndex, createRedisCacheStore } from './cache/index.ts';
 import { createGateway } from './engine/gateway.ts';
+import { guardrailAuditEvents } from './engine/guarding.ts';
 import { createResponseCache } from './engine/response-cache.ts';
 import { createGatewayPubSub, type GatewayPubSub } from './events/pubsub.ts';
 import { createAuthenticator } from './governance/auth.ts';
@@ -113,6 +116,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   await Promise.all([requests.init(), rollups.init(), audit.init(), keys.init(), teams.init()]);
 
   const redis = config.redis.url ? redisClients(config.redis.url, logger) : undefined;
+  // Counter and cache commands fail fast instead of queueing: give the connection a moment to
+  // come up so the first requests don't all fall back (start-up goes on without Redis after 2 s).
+  if (redis) await Promise.race([once(redis.counters, 'ready'), sleep(2_000)]).catch(() => undefined);
   const pubsub =
     options.pubsub ??
     createGatewayPubSub(redis ? (createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as never) : undefined);
@@ -127,6 +133,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     flushIntervalMs: storage.recorder.flushIntervalMs,
     writeTimeoutMs: storage.recorder.writeTimeoutMs,
     maxMemoryRecords: storage.recorder.maxMemoryRecords,
+    afterStore: (records) => audit.appendMany(guardrailAuditEvents(records)),
     onError: (err) => {
       // Retries can fail many times a second while the store is down: log at most every 10 s.
       if (Date.now() - lastRecorderWarning < 10_000) return;

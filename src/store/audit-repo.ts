@@ -36,6 +36,8 @@ export interface AuditFilter {
 export interface AuditRepository {
   init(): Promise<void>;
   append(event: Omit<AuditEvent, 'id' | 'time'> & { time?: Date }): Promise<AuditEvent>;
+  /** Stores events with caller-chosen ids; an id already stored is skipped (replays are idempotent). */
+  appendMany(events: AuditEvent[]): Promise<void>;
   page(args: { filter: AuditFilter; first: number; after?: { time: Date; id: string } | undefined }): Promise<{ items: AuditEvent[]; hasNextPage: boolean }>;
 }
 
@@ -55,6 +57,12 @@ export function createAuditRepository(store: DocStore): AuditRepository {
       const res = await col.insertMany([{ _id: id, ...rest }]);
       if (res.errors.length) throw new Error(`audit event not stored: ${res.errors[0]!.message}`);
       return event;
+    },
+    async appendMany(events) {
+      if (!events.length) return;
+      const res = await col.insertMany(events.map(({ id, ...rest }) => ({ _id: id, ...rest })));
+      const bad = res.errors.find((e) => !e.duplicate);
+      if (bad) throw new Error(`audit event not stored: ${bad.message}`);
     },
     async page({ filter, first, after }) {
       const q: Filter = { time: { $gte: filter.from, $lt: filter.to } };

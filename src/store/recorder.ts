@@ -79,6 +79,11 @@ export interface RecorderOptions {
   maxBackoffMs?: number;
   /** Records kept in memory for pending segments; beyond it they are re-read from disk. */
   maxMemoryRecords?: number;
+  /**
+   * Derived writes of a stored batch (e.g. audit events of guardrail decisions). Must be
+   * idempotent: a failure retries the whole segment.
+   */
+  afterStore?: (records: RequestRecord[]) => Promise<void>;
   onError?: (err: unknown) => void;
   onRejected?: (record: unknown, reason: string) => void;
 }
@@ -239,6 +244,7 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
   async function store(records: RequestRecord[], seg: Segment): Promise<void> {
     const accepted = await insertIsolating(records, seg);
     if (o.rollups && accepted.length) await o.rollups.apply(accepted, seg.writer, seg.seq);
+    if (o.afterStore && accepted.length) await o.afterStore(accepted);
   }
 
   async function insertIsolating(records: RequestRecord[], seg: Segment): Promise<RequestRecord[]> {
