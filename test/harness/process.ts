@@ -9,7 +9,9 @@
  *   gw.output();     // the last 64 kB of its stdout and stderr (for failure messages)
  *   await gw.stop(); // SIGTERM (graceful shutdown), SIGKILL after a grace period; idempotent
  *
- * A worker that exits without stop() still kills its children (process 'exit' hook).
+ * A worker that exits without stop() still kills its children (process 'exit' hook), and one that
+ * dies outright (SIGKILL) closes their stdin, on which they shut themselves down
+ * (exit-with-parent.mjs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_LIMIT = 64 * 1024;
+const WATCHDOG = new URL('./exit-with-parent.mjs', import.meta.url).href;
 
 export interface GatewayProcess {
   readonly name: string;
@@ -76,11 +79,13 @@ export async function startGatewayProcess(opts: StartGatewayOptions): Promise<Ga
   delete env.HOST;
   for (const k of ['MONGODB_URI', 'REDIS_URL', 'SWITCHYARD_ADMIN_KEY', 'SWITCHYARD_CONFIG']) if (!opts.env?.[k]) delete env[k];
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configPath], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', WATCHDOG, 'src/main.ts', '--config', configPath], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open while this process lives: see exit-with-parent.mjs.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin!.on('error', () => undefined);
   live.add(child);
 
   let output = '';
