@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { AppError, toAppError } from '../engine/app-error.ts';
 import type { RequestContext } from '../engine/types.ts';
 import { OPEN_PRINCIPAL, type Authenticator, type Principal } from '../governance/auth.ts';
+import { createDashboardHandler, DASHBOARD_PATH } from './dashboard/index.ts';
 import { executeJsonOperation, type Yoga } from './graphql.ts';
 import { sendError, sendJson, type RestHandler } from './rest/openai-routes.ts';
 
@@ -54,6 +55,7 @@ export function requestContext(res: ServerResponse, frontDoor: RequestContext['f
 
 export function createHttpServer(deps: HttpServerDeps): Server {
   const { rest, yoga, bodyLimitBytes, logger, auth } = deps;
+  const dashboard = createDashboardHandler();
 
   async function handleRest(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const requestId = randomUUID();
@@ -145,6 +147,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else res.destroy();
       });
+    } else if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
+      dashboard(req, res, path);
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (path === '/') {
