@@ -516,10 +516,12 @@ function burnDown(b, burn) {
   let d = `M${x(start).toFixed(1)},${y(limit).toFixed(1)}`;
   const step = BUCKET_MS[burn.bucket];
   let points = 0;
+  // Flat until a bucket with spend, then down across that bucket: spend shows where it happened.
   for (const p of burn.series) {
+    const t0 = Math.max(Date.parse(p.start), start);
+    d += ` L${x(t0).toFixed(1)},${y(limit - spent).toFixed(1)}`;
     spent += p.metrics.cost.micros;
-    const t = Math.min(Date.parse(p.start) + step, now);
-    d += ` L${x(t).toFixed(1)},${y(limit - spent).toFixed(1)}`;
+    d += ` L${x(Math.min(t0 + step, now)).toFixed(1)},${y(limit - spent).toFixed(1)}`;
     points++;
   }
   d += ` L${x(now).toFixed(1)},${y(limit - spent).toFixed(1)}`;
