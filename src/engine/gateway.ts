@@ -31,7 +31,7 @@ import { replayStream } from './replay.ts';
 import { openStream, streamResult, type OpenedStream } from './stream.ts';
 import { GuardViolation, type Guardrails } from '../guard/policy.ts';
 import { guardRecord, restoreWith, type GuardState } from './guarding.ts';
-import type { CompletionResult, EmbeddingResult, Gateway, RequestContext, RoutePreview } from './types.ts';
+import { resultHead, type CompletionResult, type EmbeddingResult, type Gateway, type RequestContext, type RoutePreview } from './types.ts';
 import { finalizeUsage, ZERO_USAGE } from './usage.ts';
 import { validateChatRequest } from './validate.ts';
 
@@ -179,7 +179,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const c = new AbortController();
     const t = setTimeout(() => c.abort(new ProviderError({ provider: 'gateway', code: 'timeout', message: `request deadline of ${deadlineMs} ms exceeded` })), remaining);
     t.unref();
-    return { client: ctx.signal, deadline: c.signal, deadlineAt, release: () => clearTimeout(t) };
+    return { client: ctx.signal, deadline: c.signal, deadlineAt, release: () => clearTimeout(t), trace: ctx.trace };
   }
 
   /** Records a request that failed before or during its attempts, and returns the error to throw. */
@@ -228,14 +228,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       guardrails: guardRecord(p.guard),
     });
     return {
-      requestId: ctx.requestId,
+      ...resultHead(ctx, p.request.model, p.route, a),
       id: `cache-${a.requestId}`,
-      created: Math.floor(ctx.receivedAt / 1000),
-      requestedModel: p.request.model,
-      model: a.model,
-      upstreamModel: a.upstreamModel,
-      provider: a.provider,
-      route: p.route.implicit ? undefined : p.route.name,
       choices,
       usage: a.usage,
       costMicros: lookup.extraCostMicros,

@@ -9,7 +9,7 @@ import type { Prepared } from './gateway.ts';
 import { guardRecord, restoreWith } from './guarding.ts';
 import type { Recording } from './recording.ts';
 import { cachedChoices, type CacheLookup } from './response-cache.ts';
-import type { GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
+import { resultHead, type GatewayStream, type GatewayStreamEvent, type RequestContext } from './types.ts';
 import { ZERO_USAGE } from './usage.ts';
 
 /** Splits text into chunks of about `size` characters, at spaces where possible. */
@@ -81,13 +81,7 @@ export function replayStream(deps: { recording: Recording; catalog: Catalog }, p
 
   const gen = events();
   return {
-    requestId: ctx.requestId,
-    created: Math.floor(ctx.receivedAt / 1000),
-    requestedModel: p.request.model,
-    model: a.model,
-    upstreamModel: a.upstreamModel,
-    provider: a.provider,
-    route: p.route.implicit ? undefined : p.route.name,
+    ...resultHead(ctx, p.request.model, p.route, a),
     cache: lookup.record,
     [Symbol.asyncIterator]: () => gen,
   };

@@ -20,7 +20,7 @@ import { GuardViolation } from '../guard/policy.ts';
 import { guardRecord } from './guarding.ts';
 import type { Prepared } from './gateway.ts';
 import type { Recording } from './recording.ts';
-import type { GatewayStream, GatewayStreamEvent, RequestContext } from './types.ts';
+import { resultHead, type GatewayStream, type GatewayStreamEvent, type RequestContext } from './types.ts';
 import { finalizeUsage, type ReportedUsage } from './usage.ts';
 
 export interface OpenedStream {
@@ -311,13 +311,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     throw: (e?: unknown) => gen.throw(e),
   };
   return {
-    requestId: ctx.requestId,
-    created: Math.floor(ctx.receivedAt / 1000),
-    requestedModel: p.request.model,
-    model: model.name,
-    upstreamModel: model.upstream,
-    provider: model.provider,
-    route: p.route.implicit ? undefined : p.route.name,
+    ...resultHead(ctx, p.request.model, p.route, { model: model.name, upstreamModel: model.upstream, provider: model.provider }),
     cache: p.cache?.record,
     [Symbol.asyncIterator]: () => iterator,
   };

@@ -17,6 +17,14 @@ export interface RequestContext {
   receivedAt: number;
   /** performance.now() at admission; latencies are measured from here. */
   startedAt: number;
+  /** Tracing hook for this request's upstream attempts; absent = not traced. */
+  trace?: AttemptTracer | undefined;
+}
+
+/** Observes upstream attempts (tracing). Implemented outside the engine; the engine only calls it. */
+export interface AttemptTracer {
+  /** An upstream call to `model` starts; the returned function is called once, when it ended. */
+  attempt(model: { name: string; provider: string; providerType: string; upstream: string }): (outcome: 'success' | 'error' | 'aborted', err?: unknown) => void;
 }
 
 export interface CompletionResult {
@@ -91,4 +99,17 @@ export interface Gateway {
   embed(req: EmbeddingRequest, ctx: RequestContext): Promise<EmbeddingResult>;
   /** The plan a request would get now, without calling any provider. */
   preview(req: CanonicalRequest, stream: boolean, principal: Principal): RoutePreview;
+}
+
+/** The identifying head every result and stream carries: request, time, requested and served model. */
+export function resultHead(ctx: RequestContext, requestedModel: string, route: { name: string; implicit?: boolean }, served: { model: string; upstreamModel: string; provider: string }) {
+  return {
+    requestId: ctx.requestId,
+    created: Math.floor(ctx.receivedAt / 1000),
+    requestedModel,
+    model: served.model,
+    upstreamModel: served.upstreamModel,
+    provider: served.provider,
+    route: route.implicit ? undefined : route.name,
+  };
 }
