@@ -17,6 +17,7 @@ import type { Plan, Rng, Route } from '../routing/types.ts';
 import type { AttemptRecord } from '../store/records.ts';
 import { linkSignals } from '../util/signals.ts';
 import { AppError, toAppError } from './app-error.ts';
+import type { AttemptTracer } from './types.ts';
 
 export interface AttemptDeps {
   providers: ProviderRegistry;
@@ -42,6 +43,8 @@ export interface AttemptSignals {
   deadlineAt: number;
   /** Clears the deadline timer once the request is over (a pending timer per request would pile up). */
   release(): void;
+  /** Tracing of each upstream attempt; absent = not traced. */
+  trace?: AttemptTracer | undefined;
 }
 
 export interface AttemptsResult<T> {
@@ -127,9 +130,11 @@ export async function runAttempts<T>(
       const timer = route.timeoutMs === undefined ? undefined : attemptTimer(route.timeoutMs, model.provider);
       const linked = linkSignals(timer ? [clientSignal, signals.deadline, timer.signal] : [clientSignal, signals.deadline]);
       const signal = linked.signal;
+      const traced = signals.trace?.attempt(model);
       try {
         const value = await call(model, adapter, signal, () => timer?.disarm());
         timer?.disarm();
+        traced?.('success');
         deps.breakers.success(model.name);
         // A stream still needs its signal linked after this returns; a JSON call is finished.
         return { value, model, attempts, startedAt, dispose: linked.dispose };
@@ -138,6 +143,7 @@ export async function runAttempts<T>(
         linked.dispose();
         lastError = err;
         const aborted = clientSignal.aborted;
+        traced?.(aborted ? 'aborted' : 'error', err);
         attempts.push(attemptRecord(model, aborted ? 'aborted' : 'error', startedAt, planned.reason, err));
         if (aborted) {
           // The client left: no verdict on the target, but a half-open probe slot must be freed.
