@@ -41,6 +41,11 @@ import { createUsageRecorder } from './store/recorder.ts';
 import { createRequestRepository } from './store/requests-repo.ts';
 import { createRollupRepository, type RollupRepository } from './store/rollups-repo.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { createReadiness, type ReadinessReport } from './telemetry/health.ts';
+import { createLifecycle, type Lifecycle } from './telemetry/lifecycle.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './telemetry/metrics.ts';
+import { createRequestObserver } from './telemetry/request-observer.ts';
+import { createTracing, type Tracing } from './telemetry/tracing.ts';
 
 export interface AppOptions {
   config: Config;
@@ -55,8 +60,20 @@ export interface App {
   services: Services;
   /** Starts listening; resolves to the base URL. */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, ends open connections, flushes the recorder, closes clients. */
-  close(): Promise<void>;
+  /** Metrics, tracing, readiness and the shutdown lifecycle. */
+  telemetry: {
+    metrics: GatewayMetrics | undefined;
+    /** Present when an OTLP endpoint is configured. */
+    tracing: Tracing | undefined;
+    readiness(): Promise<ReadinessReport>;
+    lifecycle: Lifecycle;
+  };
+  /**
+   * Graceful shutdown: /readyz turns 503 and new connections are refused at once; in-flight
+   * requests and streams get `graceMs` (default `server.shutdownGraceMs`) to finish; then
+   * connections are closed, the recorder flushed and clients closed.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -214,7 +231,25 @@ export async function createApp(options: AppOptions): Promise<App> {
     maxTtlMs: cacheSettings.maxTtlSeconds * 1000,
     logger,
   });
-  const gateway = createGateway({
+  const telemetry = config.telemetry;
+  const metrics = telemetry.metrics.enabled
+    ? createGatewayMetrics({
+        catalog,
+        routes: config.routes.map((r) => r.name),
+        providers: config.providers.map((p) => p.id),
+        guardrailPolicies: config.guardrails.policies.map((p) => p.name),
+        breakers,
+        recorder: () => recorder.stats(),
+      })
+    : undefined;
+  // The OpenTelemetry SDK is loaded only when an endpoint is configured (no cost when off).
+  const tracing = telemetry.otlpEndpoint
+    ? await createTracing({ endpoint: telemetry.otlpEndpoint, headers: telemetry.otlpHeaders, serviceName: telemetry.serviceName, sampleRatio: telemetry.traceSampleRatio, catalog })
+    : undefined;
+  const observer = createRequestObserver({ logger, metrics, tracing, knownModel: (name) => catalog.get(name) !== undefined || routes.get(name) !== undefined });
+  const lifecycle = createLifecycle();
+  const readiness = createReadiness({ store, recorder, catalog, providers, breakers, draining: () => lifecycle.draining });
+  const engine = createGateway({
     catalog,
     routes,
     breakers,
@@ -226,6 +261,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     recorder: {
       record(r) {
         recorder.record(r);
+        observer.record(r);
         void pubsub.publish('usage', r);
       },
       accepting: () => recorder.accepting(),
@@ -238,10 +274,22 @@ export async function createApp(options: AppOptions): Promise<App> {
       requestTimeoutMs: config.server.requestTimeoutMs,
     },
   });
+  // Knows which requests still owe a usage record, so each gets exactly one log line.
+  const gateway = observer.observeGateway(engine);
   const services: Services = { config, gateway, catalog, routes, breakers, health, requests, rollups, audit, keys, teams, auth, governance, ledger, recorder, pubsub, store };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
-  const server = createHttpServer({ rest, yoga, auth, bodyLimitBytes: config.server.bodyLimitBytes, logger });
+  const server = createHttpServer({
+    rest,
+    yoga,
+    auth,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    logger,
+    observer,
+    ...(metrics && { metrics: { render: () => metrics.render(), contentType: metrics.contentType, bearerToken: telemetry.metrics.bearerToken } }),
+    readiness,
+    lifecycle,
+  });
   const ws = attachGraphQLWebSocket(server, yoga, auth, logger);
 
   // Key and team changes (from this replica or another) refresh the in-memory view, and a
@@ -259,24 +307,31 @@ export async function createApp(options: AppOptions): Promise<App> {
     }
   })();
 
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
+  let closing: Promise<void> | undefined;
+  const shutdown = async (graceMs: number) => {
+    // Not ready from now on; the listening socket closes (new connections are refused), idle
+    // keep-alive connections close, and in-flight requests and streams may finish.
+    lifecycle.startDraining();
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const drained = await lifecycle.idle(graceMs);
+    if (!drained) logger.warn({ inflight: lifecycle.inflight, graceMs }, 'shutdown grace period over; closing open connections');
     clearInterval(failureTimer);
     flushFailures();
     await ws.close();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    server.closeAllConnections();
+    await stopped;
+    // Streams cut by the close settle asynchronously; give their records a moment to arrive.
+    for (let i = 0; i < 100 && observer.open > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await changes.return?.();
     await recorder.close();
+    await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'could not export the last trace spans'));
     await Promise.allSettled([limiter.close(), ledger.close(), memoryLedger.close()]);
     if (redis) for (const r of Object.values(redis)) r.disconnect();
     await dispatcher.close();
     await store.close();
   };
+  const close = (options: { graceMs?: number } = {}) => (closing ??= shutdown(options.graceMs ?? config.server.shutdownGraceMs));
 
   return {
     server,
@@ -291,8 +346,9 @@ export async function createApp(options: AppOptions): Promise<App> {
           resolve(`http://${shown}:${addr.port}`);
         });
       }),
+    telemetry: { metrics, tracing, readiness, lifecycle },
     close,
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => close(),
   };
 }
 

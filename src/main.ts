@@ -22,7 +22,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // OpenTelemetry's standard variables apply unless the config file sets the same thing.
+  const otlp = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp && !config.telemetry.otlpEndpoint) config.telemetry.otlpEndpoint = otlp;
+  if (process.env.OTEL_SERVICE_NAME) config.telemetry.serviceName = process.env.OTEL_SERVICE_NAME;
   const logger = createLogger(config.logging.level);
+  if (config.telemetry.otlpEndpoint) logger.info({ otlpEndpoint: config.telemetry.otlpEndpoint.replace(/\/\/[^@/]*@/, '//***@') }, 'exporting traces over OTLP/HTTP');
   if (!config.auth.adminKey) {
     if (process.env.NODE_ENV === 'production') {
       console.error('Refusing to start open in production: set SWITCHYARD_ADMIN_KEY (or auth.adminKey in the config).');
@@ -42,9 +47,19 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop waiting for in-flight requests.
+      logger.warn({ signal }, 'second signal during shutdown; exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const graceMs = config.server.shutdownGraceMs;
+    logger.info({ signal, graceMs }, 'shutting down: not ready, refusing new connections, letting in-flight requests finish');
+    // Flushing the recorder and closing clients after the grace period is bounded too.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, graceMs + 15_000).unref();
     app.close().then(
       () => process.exit(0),
       (err) => {

@@ -289,6 +289,8 @@ export const configSchema = z.strictObject({
       maxChoices: z.number().int().min(1).max(16).default(4),
       /** Overall time a request may take, retries included. */
       requestTimeoutMs: z.number().int().positive().default(600_000),
+      /** On shutdown (SIGTERM), in-flight requests and streams get this long to finish before connections are closed. */
+      shutdownGraceMs: z.number().int().min(0).max(600_000).default(10_000),
       graphql: z
         .object({
           maxDepth: z.number().int().positive().default(10),
@@ -304,6 +306,30 @@ export const configSchema = z.strictObject({
   logging: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  telemetry: z
+    .strictObject({
+      /**
+       * OTLP/HTTP endpoint (base URL, e.g. http://collector:4318; `/v1/traces` is appended) for
+       * OpenTelemetry traces. Unset = tracing off, and the SDK is never loaded. main.ts fills it
+       * from OTEL_EXPORTER_OTLP_ENDPOINT when the file does not set it.
+       */
+      otlpEndpoint: httpUrl.optional(),
+      /** Headers sent with every export (e.g. a collector token). */
+      otlpHeaders: z.record(z.string(), z.string()).optional(),
+      /** `service.name` of exported spans. */
+      serviceName: z.string().min(1).max(128).default('switchyard'),
+      /** Fraction of new traces sampled (an incoming traceparent's sampled flag is respected). */
+      traceSampleRatio: z.number().min(0).max(1).default(1),
+      metrics: z
+        .strictObject({
+          /** Serve Prometheus metrics at GET /metrics. */
+          enabled: z.boolean().default(true),
+          /** When set, /metrics requires `Authorization: Bearer <token>`. */
+          bearerToken: z.string().min(16, 'must be at least 16 characters').optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   auth: z

@@ -1,9 +1,11 @@
 /**
  * The HTTP server: routes /v1/* to the OpenAI-compatible handlers and /graphql to Yoga,
  * enforces the body size limit before anything parses a body, and gives every request an id
- * and an abort signal that fires when the client goes away.
+ * (the client's `x-request-id` when valid, else a new one; always returned) and an abort signal
+ * that fires when the client goes away. Also serves /metrics, /healthz and /readyz, and opens
+ * the per-request observation scope (one log line, metrics, trace span) of every request.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AppError, toAppError } from '../engine/app-error.ts';
@@ -12,6 +14,9 @@ import { OPEN_PRINCIPAL, type Authenticator, type Principal } from '../governanc
 import { createDashboardHandler, DASHBOARD_PATH } from './dashboard/index.ts';
 import { executeJsonOperation, type Yoga } from './graphql.ts';
 import { sendError, sendJson, type RestHandler } from './rest/openai-routes.ts';
+import type { ReadinessReport } from '../telemetry/health.ts';
+import type { Lifecycle } from '../telemetry/lifecycle.ts';
+import type { RequestObserver, RequestScope } from '../telemetry/request-observer.ts';
 
 export interface HttpServerDeps {
   rest: RestHandler;
@@ -19,7 +24,57 @@ export interface HttpServerDeps {
   auth: Authenticator;
   bodyLimitBytes: number;
   logger: Logger;
+  /** Per-request log line, metrics and trace span; absent = none. */
+  observer?: RequestObserver;
+  /** Prometheus exposition at GET /metrics; absent = 404. */
+  metrics?: { render(): Promise<string>; contentType: string; bearerToken?: string | undefined };
+  /** GET /readyz; absent = always ready. */
+  readiness?: () => Promise<ReadinessReport>;
+  /** In-flight tracking and draining for graceful shutdown. */
+  lifecycle?: Lifecycle;
 }
+
+/** A client-supplied request id is used only when it matches this; otherwise one is generated. */
+export const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+}
+
+interface Endpoint {
+  /** Metrics label. */
+  name: string;
+  /** Path template for logs and spans (never the raw URL). */
+  path: string;
+  frontDoor: 'rest' | 'graphql' | 'other';
+  /** Probes and scrapes log at debug level. */
+  quiet?: boolean;
+}
+
+function endpointOf(path: string): Endpoint {
+  switch (path) {
+    case '/v1/chat/completions':
+      return { name: 'chat_completions', path, frontDoor: 'rest' };
+    case '/v1/embeddings':
+      return { name: 'embeddings', path, frontDoor: 'rest' };
+    case '/v1/models':
+      return { name: 'models', path, frontDoor: 'rest' };
+    case '/graphql':
+      return { name: 'graphql', path, frontDoor: 'graphql' };
+    case '/metrics':
+    case '/healthz':
+    case '/readyz':
+      return { name: path.slice(1), path, frontDoor: 'other', quiet: true };
+    case '/':
+      return { name: 'root', path, frontDoor: 'other' };
+  }
+  if (path.startsWith('/v1/models/')) return { name: 'models', path: '/v1/models/{id}', frontDoor: 'rest' };
+  if (path.startsWith('/v1/')) return { name: 'other', path: '/v1/*', frontDoor: 'rest' };
+  if (path === '/dashboard' || path.startsWith('/dashboard/')) return { name: 'dashboard', path: '/dashboard', frontDoor: 'other' };
+  return { name: 'other', path: 'other', frontDoor: 'other' };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Reads a request body, refusing more than `limit` bytes (413) without buffering them. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -57,12 +112,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   const { rest, yoga, bodyLimitBytes, logger, auth } = deps;
   const dashboard = createDashboardHandler();
 
-  async function handleRest(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const requestId = randomUUID();
+  async function handleRest(req: IncomingMessage, res: ServerResponse, path: string, requestId: string, scope: RequestScope | undefined): Promise<void> {
     let ctx: RequestContext | undefined;
     try {
       // Keys come only from the Authorization header, never from the query string.
-      ctx = requestContext(res, 'rest', await auth.authenticate(req.headers.authorization), requestId);
+      const principal = await auth.authenticate(req.headers.authorization);
+      scope?.principal(principal);
+      ctx = requestContext(res, 'rest', principal, requestId);
+      if (scope?.trace) ctx.trace = scope.trace;
       let body: unknown;
       if (req.method === 'POST') {
         const raw = await readBody(req, bodyLimitBytes);
@@ -81,8 +138,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     }
   }
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, scope: RequestScope | undefined): Promise<void> {
     const receivedAt = Date.now();
     const startedAt = performance.now();
     const graphiql = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
@@ -90,6 +146,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     try {
       // GraphiQL's page loads without a key; every operation needs one (sent by the page's headers editor).
       principal = graphiql ? { ...OPEN_PRINCIPAL, role: 'viewer' } : await auth.authenticate(req.headers.authorization);
+      scope?.principal(principal);
     } catch (err) {
       const e = toAppError(err);
       res.setHeader('x-request-id', requestId);
@@ -135,14 +192,43 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     await yoga.handle(req, res, { requestId, receivedAt, startedAt, principal });
   }
 
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpServerDeps['metrics']>): Promise<void> {
+    if (metrics.bearerToken) {
+      const given = req.headers.authorization ?? '';
+      if (!timingSafeEqual(digest(given), digest(`Bearer ${metrics.bearerToken}`))) {
+        sendJson(res, 401, { error: { message: 'This endpoint needs the metrics bearer token.', type: 'authentication_error', param: null, code: 'unauthenticated' } });
+        return;
+      }
+    }
+    const text = await metrics.render();
+    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  async function serveReadiness(res: ServerResponse, readiness: NonNullable<HttpServerDeps['readiness']>): Promise<void> {
+    const r = await readiness();
+    sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', failed: r.failed, checks: r.checks }, { 'cache-control': 'no-store' });
+  }
+
   return createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    deps.lifecycle?.track(res);
+    let scope: RequestScope | undefined;
+    if (deps.observer) {
+      const ep = endpointOf(path);
+      const s = deps.observer.begin({ requestId, frontDoor: ep.frontDoor, method: req.method ?? 'GET', path: ep.path, endpoint: ep.name, headers: req.headers, level: ep.quiet ? 'debug' : 'info' });
+      // 499: the client went away before a response head was sent.
+      res.once('close', () => s.end(res.headersSent ? res.statusCode : 499));
+      scope = s;
+    }
     if (path.startsWith('/v1/')) {
-      void handleRest(req, res, path);
+      void handleRest(req, res, path, requestId, scope);
     } else if (path === '/graphql') {
-      handleGraphQL(req, res).catch((err) => {
+      handleGraphQL(req, res, requestId, scope).catch((err) => {
         logger.error({ err }, 'graphql handler failed');
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else res.destroy();
@@ -150,7 +236,21 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     } else if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
       dashboard(req, res, path);
     } else if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok' });
+      // Liveness: the process answers. Readiness is /readyz.
+      sendJson(res, 200, { status: 'ok' }, { 'cache-control': 'no-store' });
+    } else if (path === '/readyz') {
+      if (!deps.readiness) sendJson(res, 200, { status: 'ready' });
+      else {
+        serveReadiness(res, deps.readiness).catch((err) => {
+          logger.error({ requestId, err }, 'readiness check failed');
+          if (!res.headersSent) sendJson(res, 503, { status: 'not_ready', failed: ['internal'] });
+        });
+      }
+    } else if (path === '/metrics' && deps.metrics) {
+      serveMetrics(req, res, deps.metrics).catch((err) => {
+        logger.error({ requestId, err }, 'metrics rendering failed');
+        if (!res.headersSent) sendJson(res, 500, { error: { message: 'Unexpected error.', type: 'server_error', param: null, code: 'internal_server_error' } });
+      });
     } else if (path === '/') {
       sendJson(res, 200, { name: 'switchyard', graphql: '/graphql', openai: '/v1' });
     } else {

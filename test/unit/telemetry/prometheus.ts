@@ -44,9 +44,10 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function parseValue(s: string, line: number): number {
-  if (s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  // As Prometheus (Go's ParseFloat) reads them: Inf and NaN in any case (prom-client writes "Nan").
+  if (/^\+?inf$/i.test(s)) return Infinity;
+  if (/^-inf$/i.test(s)) return -Infinity;
+  if (/^nan$/i.test(s)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`line ${line}: bad value ${s}`);
   return Number(s);
 }
