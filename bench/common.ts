@@ -7,6 +7,13 @@ export const UPSTREAM_PIECES = splitInto(UPSTREAM_CONTENT, 8);
 export const UPSTREAM_USAGE = { prompt_tokens: 14, completion_tokens: 11 };
 export const BENCH_MODEL = 'gpt-4o-mini';
 export const BENCH_API_KEY = 'sk-bench-0000';
+/** The admin key of the `everything` profile (auth on). */
+export const BENCH_ADMIN_KEY = 'sy-bench-admin-key-0123456789';
+
+/** The content pieces of a stream of `n` pieces: UPSTREAM_PIECES for 8, else `tok0 tok1 …`. */
+export function streamPieces(n: number): string[] {
+  return n === UPSTREAM_PIECES.length ? UPSTREAM_PIECES : Array.from({ length: n }, (_, i) => `tok${i} `);
+}
 
 function splitInto(text: string, n: number): string[] {
   const size = Math.ceil(text.length / n);

@@ -30,17 +30,32 @@
  *   --strict          exit 2 when a project target is missed
  *   --quick           short smoke run (about a minute)
  */
-import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ask, cpuMsOf, memoryOf, portkeyInfo, startPortkey, startTsChild, type Child } from './children.ts';
+import { ask, memoryOf, portkeyInfo, startPortkey, startTsChild, type Child } from './children.ts';
 import { BENCH_API_KEY, BENCH_MODEL, UPSTREAM_CONTENT, UPSTREAM_USAGE } from './common.ts';
+import {
+  autocannonRun,
+  configureUpstream,
+  f0,
+  f1,
+  f2,
+  percentile,
+  setUpstream,
+  signed,
+  statsOf,
+  streamOnce,
+  upstreamStats,
+  warm,
+  type LoadStats,
+  type RawRun,
+} from './measure.ts';
+import { cachePhase, everythingPhase, guardrailsPhase, idlePhase, streamsPhase, type PhaseOptions, type PhaseResult } from './phases.ts';
 import { summarizeProfile, summaryMarkdown } from './profile-summary.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +73,9 @@ const { values: flags } = parseArgs({
     'slow-duration': { type: 'string' },
     'ttft-n': { type: 'string' },
     'chunk-ms': { type: 'string' },
+    streams: { type: 'string' },
+    'stream-chunks': { type: 'string' },
+    'stream-chunk-ms': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
@@ -100,6 +118,9 @@ const opts = {
   slowDuration: num(flags['slow-duration'], quick ? 1 : 5, 'slow-duration'),
   ttftN: Math.max(1, Math.round(num(flags['ttft-n'], quick ? 15 : 100, 'ttft-n'))),
   chunkMs: num(flags['chunk-ms'], 5, 'chunk-ms'),
+  streams: Math.max(1, Math.round(num(flags.streams, 1000, 'streams'))),
+  streamPieces: Math.max(1, Math.round(num(flags['stream-chunks'], quick ? 20 : 50, 'stream-chunks'))),
+  streamChunkMs: num(flags['stream-chunk-ms'], 20, 'stream-chunk-ms'),
   profile: flags.profile,
   strict: flags.strict,
   quick,
@@ -110,15 +131,20 @@ opts.rounds = Math.max(1, Math.round(num(flags.rounds, Math.max(1, Math.round(op
 const ALL_KEYS = ['direct', 'passthrough', 'rest', 'graphql', 'portkey', 'nostore', 'gqlnolimit', 'baseline'] as const;
 const DEFAULT_KEYS: readonly Key[] = ['direct', 'passthrough', 'rest', 'graphql', 'portkey'];
 type Key = (typeof ALL_KEYS)[number];
-const only = new Set<Key>(
-  flags.only
-    ? flags.only.split(',').map((s) => {
-        const k = s.trim() as Key;
-        if (!ALL_KEYS.includes(k)) throw new Error(`--only: unknown target ${s} (use ${ALL_KEYS.join(',')})`);
-        return k;
-      })
-    : DEFAULT_KEYS,
-);
+/** core = the original phases 1-5 (saturation, c1, slow upstream, TTFT, memory) over the targets. */
+const ALL_PHASES = ['core', 'cache', 'guardrails', 'everything', 'streams', 'idle'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+const onlyItems = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
+for (const s of onlyItems) {
+  if (!ALL_KEYS.includes(s as Key) && !ALL_PHASES.includes(s as Phase)) throw new Error(`--only: unknown target or phase ${s} (targets ${ALL_KEYS.join(',')}; phases ${ALL_PHASES.join(',')})`);
+}
+const onlyKeys = onlyItems.filter((s): s is Key => ALL_KEYS.includes(s as Key));
+/** Phases: those named; else, with target names alone, the core phases only (as before); else all. */
+const phases = new Set<Phase>(onlyItems.some((s) => ALL_PHASES.includes(s as Phase)) ? onlyItems.filter((s): s is Phase => ALL_PHASES.includes(s as Phase)) : onlyKeys.length ? ['core'] : ALL_PHASES);
+const only = new Set<Key>(phases.has('core') ? (onlyKeys.length ? onlyKeys : DEFAULT_KEYS) : onlyKeys);
+// What the other phases measure against.
+if (phases.has('cache')) for (const k of ['rest', 'graphql'] as const) only.add(k);
+if (phases.has('everything')) for (const k of ['passthrough', 'rest', 'portkey'] as const) only.add(k);
 if (flags.baseline) {
   if (!existsSync(join(flags.baseline, 'src', 'app.ts'))) throw new Error(`--baseline: ${flags.baseline}/src/app.ts not found`);
   only.add('baseline');
@@ -162,150 +188,6 @@ const verifyGraphQL = (b: string) =>
   b.includes(contentJson) && b.includes(`"outputTokens":${UPSTREAM_USAGE.completion_tokens}`) && b.includes('"micros":') && !b.includes('"errors"');
 const jsonHeaders = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
 
-// ------------------------------------------------------------------ measurement helpers
-
-interface LoadStats {
-  connections: number;
-  seconds: number;
-  count2xx: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  /** Requests the upstream received during the run (minus 2xx answered): gateways must not cache. */
-  upstreamDelta: number;
-  roundsRps: number[];
-  /** Server-process CPU per answered request, µs (the run's whole CPU time / 2xx). */
-  cpuUsPerReq: number;
-  /** Server-process CPU use during the run, in cores (1 = one core busy). */
-  cpuCores: number;
-  problem?: string;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-let upstreamUrl = '';
-async function upstreamStats(): Promise<{ requests: number }> {
-  const res = await fetch(`${upstreamUrl}/__bench/stats`);
-  return (await res.json()) as { requests: number };
-}
-async function configureUpstream(s: { latencyMs: number; chunkDelayMs: number }): Promise<void> {
-  const res = await fetch(`${upstreamUrl}/__bench/config`, { method: 'POST', body: JSON.stringify(s) });
-  if (res.status !== 200) throw new Error(`upstream config failed: ${res.status}`);
-  await res.text();
-}
-
-interface RawRun {
-  result: autocannon.Result;
-  samples: number[];
-  upstream: number;
-  /** CPU ms the target's server process used during the run. */
-  cpuMs: number;
-}
-
-/**
- * Waits until the upstream has received nothing for 200 ms: a gateway may still be working
- * through requests of the previous run whose clients autocannon already dropped.
- */
-async function quiesce(): Promise<number> {
-  let last = (await upstreamStats()).requests;
-  // Already quiet since the previous run ended (runs follow each other): nothing to wait for.
-  if (last === lastQuiet) return last;
-  let stable = 0;
-  for (let i = 0; i < 100 && stable < 2; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = (await upstreamStats()).requests;
-    stable = now === last ? stable + 1 : 0;
-    last = now;
-  }
-  lastQuiet = last;
-  return last;
-}
-let lastQuiet: number | undefined;
-
-async function autocannonRun(t: Target, connections: number, seconds: number): Promise<RawRun> {
-  const samples: number[] = [];
-  const before = await quiesce();
-  const cpu0 = cpuMsOf(t.child!.pid) ?? NaN;
-  const instance = autocannon({
-    url: t.url,
-    method: 'POST',
-    headers: t.headers,
-    body: t.body,
-    connections,
-    pipelining: 1,
-    duration: seconds,
-    timeout: 10,
-    verifyBody: (b) => t.verify(typeof b === 'string' ? b : (b?.toString('utf8') ?? '')),
-  });
-  // The tracker emits (client, statusCode, resBytes, responseTimeMs); the float time is
-  // more precise than autocannon's integer-ms histogram, which matters at sub-ms latencies.
-  (instance as unknown as EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (status >= 200 && status < 300) samples.push(ms);
-  });
-  const result = await instance;
-  const cpu1 = cpuMsOf(t.child!.pid) ?? NaN;
-  const after = await quiesce();
-  return { result, samples, upstream: after - before, cpuMs: cpu1 - cpu0 };
-}
-
-function statsOf(runs: RawRun[], connections: number): LoadStats {
-  const all = new Float64Array(runs.reduce((n, r) => n + r.samples.length, 0));
-  let o = 0;
-  for (const r of runs) {
-    all.set(r.samples, o);
-    o += r.samples.length;
-  }
-  all.sort();
-  const sum = (f: (r: autocannon.Result) => number) => runs.reduce((n, r) => n + f(r.result), 0);
-  const seconds = sum((r) => r.duration);
-  const count2xx = sum((r) => r['2xx']);
-  const s: LoadStats = {
-    connections,
-    seconds,
-    count2xx,
-    rps: count2xx / seconds,
-    p50: percentile(all, 50),
-    p90: percentile(all, 90),
-    p99: percentile(all, 99),
-    mean: all.reduce((a, b) => a + b, 0) / Math.max(1, all.length),
-    non2xx: sum((r) => r.non2xx),
-    errors: sum((r) => r.errors),
-    timeouts: sum((r) => r.timeouts),
-    mismatches: sum((r) => r.mismatches),
-    upstreamDelta: runs.reduce((n, r) => n + r.upstream, 0) - count2xx,
-    roundsRps: runs.map((r) => r.result['2xx'] / r.result.duration),
-    cpuUsPerReq: (1000 * runs.reduce((n, r) => n + r.cpuMs, 0)) / Math.max(1, count2xx),
-    cpuCores: runs.reduce((n, r) => n + r.cpuMs, 0) / 1000 / seconds,
-  };
-  const problems: string[] = [];
-  if (count2xx === 0) problems.push('no 2xx responses');
-  if (s.non2xx) problems.push(`${s.non2xx} non-2xx`);
-  if (s.errors) problems.push(`${s.errors} errors`);
-  if (s.timeouts) problems.push(`${s.timeouts} timeouts`);
-  if (s.mismatches) problems.push(`${s.mismatches} bodies without the upstream content/usage`);
-  // Each 2xx must have cost one upstream request. Requests in flight when a run stops reach
-  // the upstream without a 2xx being counted: up to one per connection at the end of the run,
-  // and as many again from the previous run's tail if a stalled gateway outlasted quiesce().
-  if (Math.abs(s.upstreamDelta) > 2 * connections * runs.length + 2) problems.push(`upstream saw ${s.upstreamDelta > 0 ? '+' : ''}${s.upstreamDelta} requests vs 2xx answered`);
-  if (problems.length) s.problem = problems.join(', ');
-  return s;
-}
-
-/** Runs without keeping the numbers, but still fails loudly when the target misbehaves. */
-async function warm(t: Target, connections: number, seconds: number): Promise<void> {
-  const s = statsOf([await autocannonRun(t, connections, seconds)], connections);
-  if (s.problem) throw new Error(`${t.label}: warm-up failed (${s.problem})\n${t.child?.output() ?? ''}`);
-}
 
 const SWITCHYARD_KEYS: readonly Key[] = ['rest', 'graphql', 'nostore', 'gqlnolimit', 'baseline'];
 
@@ -357,73 +239,6 @@ interface RecorderStats {
   flushMs: number;
 }
 
-interface StreamOnce {
-  status: number;
-  ttft: number;
-  total: number;
-  content: string;
-  done: boolean;
-  usage: boolean;
-}
-
-/** One streaming request: time to the first non-empty content delta, and to the end. */
-function streamOnce(t: Target, agent: Agent): Promise<StreamOnce> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(t.url);
-    const body = Buffer.from(t.streamBody!);
-    const t0 = performance.now();
-    const req = httpRequest(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { ...t.headers, 'content-length': String(body.length) },
-      },
-      (res) => {
-        let buf = '';
-        let ttft = NaN;
-        let content = '';
-        let done = false;
-        let usage = false;
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let sep: number;
-          while ((sep = buf.indexOf('\n\n')) !== -1) {
-            const frame = buf.slice(0, sep);
-            buf = buf.slice(sep + 2);
-            for (const line of frame.split('\n')) {
-              if (!line.startsWith('data:')) continue;
-              const data = line.slice(5).trim();
-              if (data === '[DONE]') {
-                done = true;
-                continue;
-              }
-              try {
-                const j = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string | null } }>; usage?: unknown };
-                const piece = j.choices?.[0]?.delta?.content;
-                if (piece) {
-                  if (Number.isNaN(ttft)) ttft = performance.now() - t0;
-                  content += piece;
-                }
-                if (j.usage) usage = true;
-              } catch {
-                /* not JSON: counted as a content mismatch below */
-              }
-            }
-          }
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ttft, total: performance.now() - t0, content, done, usage }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('stream request timed out')));
-    req.end(body);
-  });
-}
 
 interface TtftStats {
   n: number;
@@ -490,10 +305,6 @@ async function preflight(t: Target): Promise<void> {
 
 // ------------------------------------------------------------------ report
 
-const f1 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(1));
-const f2 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(2));
-const f0 = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : Math.round(n).toLocaleString('en-US'));
-const signed = (n: number | undefined, digits = 2) => (n === undefined || Number.isNaN(n) ? '–' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`);
 
 /** Which Switchyard was measured: commit, and whether src/ had uncommitted changes. */
 function sourceInfo(): string {
@@ -519,6 +330,15 @@ function machineInfo() {
   return { cpu, cores: os.cpus().length, node: process.version, os: `${os.type()} ${os.release()} ${os.arch()}`, memGiB: os.totalmem() / 2 ** 30 };
 }
 
+/** A target of the core phases (with its raw value for latest.json). */
+interface CoreGoal {
+  name: string;
+  value: number | undefined;
+  shown: string;
+  goal: string;
+  pass: boolean | undefined;
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<number> {
@@ -539,9 +359,10 @@ async function main(): Promise<number> {
 
   try {
     // ---- servers
-    const upstream = await startTsChild('upstream', 'upstream.ts', {});
+    // Four more loopback addresses for the streams phase (distinct origins, same server).
+    const upstream = await startTsChild('upstream', 'upstream.ts', phases.has('streams') ? { BENCH_UPSTREAM_ALIASES: '4' } : {});
     children.push(upstream);
-    upstreamUrl = upstream.url;
+    setUpstream(upstream.url);
     // Switchyard runs as deployed (`npm run build` + node), unless --tsx asks for the dev runner.
     const env: Record<string, string> = { UPSTREAM_URL: upstream.url, ...(builtSwitchyard && { BENCH_BUILT: '1' }) };
     const [passthrough, rest, graphql, pk] = await Promise.all([
@@ -555,7 +376,14 @@ async function main(): Promise<number> {
       only.has('gqlnolimit') ? startTsChild('switchyard-gqlnolimit', 'switchyard-server.ts', { ...env, BENCH_YOGA_NO_BODY_LIMIT: '1' }) : undefined,
     ]);
     const baseline = flags.baseline ? await startTsChild('switchyard-baseline', 'switchyard-server.ts', { ...env, BENCH_SRC_ROOT: flags.baseline }) : undefined;
-    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline]) if (c) children.push(c);
+    // Profiles of the other phases (bench/switchyard-server.ts BENCH_PROFILE).
+    const [unguarded, guarded, everything, streamer] = await Promise.all([
+      phases.has('guardrails') ? startTsChild('switchyard-guardrails-off', 'switchyard-server.ts', env) : undefined,
+      phases.has('guardrails') ? startTsChild('switchyard-guardrails', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'guardrails' }) : undefined,
+      phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }) : undefined,
+      phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }) : undefined,
+    ]);
+    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, unguarded, guarded, everything, streamer]) if (c) children.push(c);
     log(`servers up: ${children.map((c) => `${c.name}=${c.url} (pid ${c.pid})`).join(', ')}`);
 
     const targets: Target[] = [
@@ -595,27 +423,59 @@ async function main(): Promise<number> {
     const idleHeap = new Map<Key, number>();
     for (const t of targets) if (SWITCHYARD_KEYS.includes(t.key)) idleHeap.set(t.key, await heapOf(t));
 
+    // ---- the added phases (issues 6 and 7): each reports lines, goals and failures; a phase
+    // that throws (e.g. its pre-flight check) is reported as FAILED and the others still run.
+    const extra: PhaseResult[] = [];
+    const phaseOpts: PhaseOptions = {
+      duration: opts.duration,
+      rounds: opts.rounds,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      c1Duration: opts.c1Duration,
+      streams: opts.streams,
+      streamPieces: opts.streamPieces,
+      streamChunkMs: opts.streamChunkMs,
+    };
+    const runPhase = async (name: string, fn: () => Promise<PhaseResult>) => {
+      log(`phase ${name}`);
+      try {
+        extra.push(await fn());
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        log(`phase ${name} FAILED: ${msg}`);
+        extra.push({ lines: [`## ${name}`, '', `**FAILED:** ${msg.split('\n')[0]}`, ''], goals: [], failures: [`${name}: ${msg.split('\n')[0]}`], json: { error: msg } });
+      } finally {
+        await configureUpstream({ latencyMs: 0, chunkDelayMs: 0, pieces: 8 }).catch(() => undefined);
+      }
+    };
+    const idleBench: Array<{ label: string; rssMiB: number | undefined }> = [];
+    if (streamer) idleBench.push({ label: 'bench child `switchyard-server.ts` (tsx loader), fresh, before any request', rssMiB: memoryOf(streamer.pid)?.rssMiB });
+    if (rest) idleBench.push({ label: 'bench child Switchyard REST after its pre-flight (2 requests)', rssMiB: idleMem.get('rest')?.rssMiB });
+    // First, while every other process is idle.
+    if (phases.has('idle')) await runPhase('idle', () => idlePhase(join(here, '..'), builtSwitchyard, upstream.url, idleBench));
+
+    const coreTargets = phases.has('core') ? targets : [];
     // ---- saturation, upstream 0 ms
-    for (const t of targets) {
+    for (const t of coreTargets) {
       log(`warm-up ${t.label} (${opts.warmup}s @ c${opts.connections})`);
       await warm(t, opts.connections, opts.warmup);
     }
-    const satRuns = new Map<Key, RawRun[]>(targets.map((t) => [t.key, []]));
+    const satRuns = new Map<Key, RawRun[]>(coreTargets.map((t) => [t.key, []]));
     const per = opts.duration / opts.rounds;
     for (let r = 0; r < opts.rounds; r++) {
       // Alternate the order so drift on a noisy machine does not favour one target.
-      const order = r % 2 === 0 ? targets : [...targets].reverse();
+      const order = r % 2 === 0 ? coreTargets : [...coreTargets].reverse();
       for (const t of order) {
         log(`saturation round ${r + 1}/${opts.rounds}: ${t.label} (${per}s @ c${opts.connections})`);
         satRuns.get(t.key)!.push(await autocannonRun(t, opts.connections, per));
       }
     }
-    const sat = new Map<Key, LoadStats>(targets.map((t) => [t.key, statsOf(satRuns.get(t.key)!, opts.connections)]));
+    const sat = new Map<Key, LoadStats>(coreTargets.map((t) => [t.key, statsOf(satRuns.get(t.key)!, opts.connections)]));
 
     // ---- latency at concurrency 1, upstream 0 ms
     const c1 = new Map<Key, LoadStats>();
     const c1Loop = new Map<Key, LoopStats>();
-    for (const t of targets) {
+    for (const t of coreTargets) {
       log(`latency ${t.label} (${opts.c1Duration}s @ c1)`);
       await warm(t, 1, 0.5);
       const isSwitchyard = SWITCHYARD_KEYS.includes(t.key);
@@ -630,7 +490,7 @@ async function main(): Promise<number> {
     // ---- saturation with a slow upstream
     await configureUpstream({ latencyMs: opts.slowMs, chunkDelayMs: 0 });
     const slow = new Map<Key, LoadStats>();
-    for (const t of targets) {
+    for (const t of coreTargets) {
       log(`upstream ${opts.slowMs} ms: ${t.label} (${opts.slowDuration}s @ c${opts.connections})`);
       await warm(t, opts.connections, 1);
       slow.set(t.key, statsOf([await autocannonRun(t, opts.connections, opts.slowDuration)], opts.connections));
@@ -639,7 +499,7 @@ async function main(): Promise<number> {
     // ---- streaming time to first token
     await configureUpstream({ latencyMs: 0, chunkDelayMs: opts.chunkMs });
     const ttft = new Map<Key, TtftStats>();
-    for (const t of targets) {
+    for (const t of coreTargets) {
       if (!t.streamBody) continue;
       log(`TTFT ${t.label} (${opts.ttftN} sequential streams, ${opts.chunkMs} ms between chunks)`);
       ttft.set(t.key, await measureTtft(t, opts.ttftN));
@@ -658,6 +518,20 @@ async function main(): Promise<number> {
       const s = await ask<{ recorder: RecorderStats; flushed: boolean; flushMs: number }>(t.child!, { type: 'stats' }, 'stats', 60_000);
       recorder.set(k, { ...s.recorder, flushed: s.flushed, flushMs: s.flushMs });
     }
+
+    // Cache last of these: its miss runs fill the REST/GraphQL processes' caches.
+    const loadable = (k: Key) => byKey(k);
+    if (phases.has('guardrails') && unguarded && guarded) await runPhase('guardrails', () => guardrailsPhase(phaseOpts, unguarded, guarded));
+    if (phases.has('everything') && everything) {
+      await runPhase('everything', () =>
+        everythingPhase(phaseOpts, { direct: loadable('direct')!, passthrough: loadable('passthrough'), rest: loadable('rest'), portkey: loadable('portkey') }, everything),
+      );
+    }
+    if (phases.has('cache')) {
+      const [d, r, g] = [loadable('direct'), loadable('rest'), loadable('graphql')];
+      await runPhase('cache', () => (r && g && d ? cachePhase(phaseOpts, d, r, g) : Promise.reject(new Error('needs rest and graphql'))));
+    }
+    if (phases.has('streams') && streamer) await runPhase('streams', () => streamsPhase(phaseOpts, streamer));
 
     // ---- optional CPU profiles (after measuring: profiling perturbs the numbers)
     const profiles: string[] = [];
@@ -715,188 +589,200 @@ async function main(): Promise<number> {
       '',
     );
 
-    lines.push('## Non-streaming, upstream 0 ms', '');
-    const c = opts.connections;
-    lines.push(`| target | req/s @c${c} | vs pass-through | server CPU µs/req | server CPU (cores) | p50 @c${c} (ms) | p99 @c${c} (ms) | p50 @c1 (ms) | p99 @c1 (ms) | added p50 @c1 (ms) | added p99 @c1 (ms) | RSS idle → after (MiB) | peak RSS (MiB) |`);
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const t of targets) {
-      const s = sat.get(t.key);
-      const l = c1.get(t.key);
-      const m0 = idleMem.get(t.key);
-      const m1 = mem.get(t.key);
-      const added = (v: (x: LoadStats) => number) => (l && !l.problem && t.key !== 'direct' ? signed(v(l) - v(directC1), 3) : t.key === 'direct' ? '0' : '–');
+    let goals: CoreGoal[] = [];
+    if (phases.has('core')) {
+      lines.push('## Non-streaming, upstream 0 ms', '');
+      const c = opts.connections;
+      lines.push(`| target | req/s @c${c} | vs pass-through | server CPU µs/req | server CPU (cores) | p50 @c${c} (ms) | p99 @c${c} (ms) | p50 @c1 (ms) | p99 @c1 (ms) | added p50 @c1 (ms) | added p99 @c1 (ms) | RSS idle → after (MiB) | peak RSS (MiB) |`);
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const t of targets) {
+        const s = sat.get(t.key);
+        const l = c1.get(t.key);
+        const m0 = idleMem.get(t.key);
+        const m1 = mem.get(t.key);
+        const added = (v: (x: LoadStats) => number) => (l && !l.problem && t.key !== 'direct' ? signed(v(l) - v(directC1), 3) : t.key === 'direct' ? '0' : '–');
+        lines.push(
+          `| ${t.label} | ${cell(s, (x) => f0(x.rps))} | ${s && passRps && !s.problem ? `${((100 * s.rps) / passRps).toFixed(0)} %` : '–'} | ${cell(s, (x) => f0(x.cpuUsPerReq))} | ${cell(s, (x) => f2(x.cpuCores))} | ${cell(s, (x) => f2(x.p50))} | ${cell(s, (x) => f2(x.p99))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} | ${added((x) => x.p50)} | ${added((x) => x.p99)} | ${f0(m0?.rssMiB)} → ${f0(m1?.rssMiB)} | ${f0(m1?.peakMiB)} |`,
+        );
+      }
+      lines.push('');
+      const spread = targets.flatMap((t) => {
+        const s = sat.get(t.key);
+        return s && s.roundsRps.length > 1 ? [`${t.key} ${s.roundsRps.map((x) => f0(x)).join(' / ')}`] : [];
+      });
       lines.push(
-        `| ${t.label} | ${cell(s, (x) => f0(x.rps))} | ${s && passRps && !s.problem ? `${((100 * s.rps) / passRps).toFixed(0)} %` : '–'} | ${cell(s, (x) => f0(x.cpuUsPerReq))} | ${cell(s, (x) => f2(x.cpuCores))} | ${cell(s, (x) => f2(x.p50))} | ${cell(s, (x) => f2(x.p99))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} | ${added((x) => x.p50)} | ${added((x) => x.p99)} | ${f0(m0?.rssMiB)} → ${f0(m1?.rssMiB)} | ${f0(m1?.peakMiB)} |`,
-      );
-    }
-    lines.push('');
-    const spread = targets.flatMap((t) => {
-      const s = sat.get(t.key);
-      return s && s.roundsRps.length > 1 ? [`${t.key} ${s.roundsRps.map((x) => f0(x)).join(' / ')}`] : [];
-    });
-    lines.push(
-      'Server CPU = user+system time of the server process (for direct: the upstream) during the saturation runs, per answered request; ' +
-        'it does not depend on how the 2 cores were shared with the load generator and the upstream, so it is the steadiest number here.',
-      '',
-    );
-    if (spread.length) lines.push(`Per-round req/s (spread = noise): ${spread.join('; ')}.`, '');
-
-    if (c1Loop.size) {
-      lines.push(
-        '**Switchyard event loop during the concurrency-1 run.** Event-loop delay (perf_hooks, 1 ms resolution) and the usage batches the recorder wrote meanwhile; ' +
-          'a batch (requests.insertMany + rollups.apply on the embedded store) runs synchronously, so its duration is time no request can progress.',
+        'Server CPU = user+system time of the server process (for direct: the upstream) during the saturation runs, per answered request; ' +
+          'it does not depend on how the 2 cores were shared with the load generator and the upstream, so it is the steadiest number here.',
         '',
       );
-      lines.push('| process | loop delay p50 (ms) | loop delay p99 (ms) | loop delay max (ms) | usage batches | records / batch | blocked per batch avg (ms) | blocked per batch max (ms) |');
-      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-      for (const t of targets) {
-        const l = c1Loop.get(t.key);
-        if (!l) continue;
+      if (spread.length) lines.push(`Per-round req/s (spread = noise): ${spread.join('; ')}.`, '');
+
+      if (c1Loop.size) {
         lines.push(
-          `| ${t.label} | ${f2(l.eld.p50)} | ${f2(l.eld.p99)} | ${f2(l.eld.max)} | ${f0(l.batches)} | ${l.batches ? f0(l.records / l.batches) : '–'} | ${f2(l.batchAvgMs)} | ${f2(l.batchMaxMs)} |`,
+          '**Switchyard event loop during the concurrency-1 run.** Event-loop delay (perf_hooks, 1 ms resolution) and the usage batches the recorder wrote meanwhile; ' +
+            'a batch (requests.insertMany + rollups.apply on the embedded store) runs synchronously, so its duration is time no request can progress.',
+          '',
+        );
+        lines.push('| process | loop delay p50 (ms) | loop delay p99 (ms) | loop delay max (ms) | usage batches | records / batch | blocked per batch avg (ms) | blocked per batch max (ms) |');
+        lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+        for (const t of targets) {
+          const l = c1Loop.get(t.key);
+          if (!l) continue;
+          lines.push(
+            `| ${t.label} | ${f2(l.eld.p50)} | ${f2(l.eld.p99)} | ${f2(l.eld.max)} | ${f0(l.batches)} | ${l.batches ? f0(l.records / l.batches) : '–'} | ${f2(l.batchAvgMs)} | ${f2(l.batchMaxMs)} |`,
+          );
+        }
+        lines.push('');
+      }
+
+      lines.push(`## Non-streaming, upstream ${opts.slowMs} ms`, '');
+      lines.push(`| target | req/s @c${opts.connections} | p50 (ms) | p99 (ms) | added p50 (ms) | added p99 (ms) |`);
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+      for (const t of targets) {
+        const s = slow.get(t.key);
+        const ok = s && !s.problem && !directSlow.problem;
+        lines.push(
+          `| ${t.label} | ${cell(s, (x) => f0(x.rps))} | ${cell(s, (x) => f2(x.p50))} | ${cell(s, (x) => f2(x.p99))} | ${ok && t.key !== 'direct' ? signed(s.p50 - directSlow.p50) : t.key === 'direct' ? '0' : '–'} | ${ok && t.key !== 'direct' ? signed(s.p99 - directSlow.p99) : t.key === 'direct' ? '0' : '–'} |`,
+        );
+      }
+      lines.push('', `Ideal ceiling at ${opts.connections} connections: ${f0((opts.connections * 1000) / Math.max(1, opts.slowMs))} req/s.`, '');
+
+      lines.push(`## Streaming time to first token (upstream ${opts.chunkMs} ms between chunks, ${opts.ttftN} sequential streams)`, '');
+      lines.push('| target | TTFT p50 (ms) | TTFT p90 (ms) | TTFT p99 (ms) | added p50 (ms) | added p99 (ms) | whole stream p50 (ms) |');
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const t of targets) {
+        const s = ttft.get(t.key);
+        if (!s) continue;
+        const ok = !s.problem && directTtft && !directTtft.problem;
+        lines.push(
+          `| ${t.label} | ${s.problem ? 'FAILED' : f2(s.p50)} | ${s.problem ? 'FAILED' : f2(s.p90)} | ${s.problem ? 'FAILED' : f2(s.p99)} | ${ok && t.key !== 'direct' ? signed(s.p50 - directTtft.p50) : t.key === 'direct' ? '0' : '–'} | ${ok && t.key !== 'direct' ? signed(s.p99 - directTtft.p99) : t.key === 'direct' ? '0' : '–'} | ${s.problem ? '–' : f2(s.totalP50)} |`,
+        );
+      }
+      lines.push('', 'GraphQL streams over subscriptions (SSE/WebSocket) and is not part of this table.', '');
+
+      // ---- targets
+      // Paired per-round ratios (same round = same machine conditions), then their median.
+      const ratioRange = new Map<string, [number, number]>();
+      const ratio = (a: Key, b: Key): number | undefined => {
+        const x = sat.get(a);
+        const y = sat.get(b);
+        if (!x || !y || x.problem || y.problem) return undefined;
+        const rs = x.roundsRps.map((v, i) => v / y.roundsRps[i]!).sort((p, q) => p - q);
+        ratioRange.set(`${a}/${b}`, [rs[0]!, rs[rs.length - 1]!]);
+        return rs.length % 2 ? rs[(rs.length - 1) / 2]! : (rs[rs.length / 2 - 1]! + rs[rs.length / 2]!) / 2;
+      };
+      const range = (a: Key, b: Key, fmt: (v: number) => string) => {
+        const r = ratioRange.get(`${a}/${b}`);
+        return r && opts.rounds > 1 ? ` (rounds ${fmt(r[0])}–${fmt(r[1])})` : '';
+      };
+      const times = (v: number) => `${v.toFixed(2)}×`;
+      const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
+      const restC1 = c1.get('rest');
+      const addedP50 = restC1 && !restC1.problem && !directC1.problem ? restC1.p50 - directC1.p50 : undefined;
+      goals = [
+        { name: 'Switchyard REST req/s ÷ Portkey req/s', value: ratio('rest', 'portkey'), shown: '', goal: '≥ 4×', pass: undefined },
+        { name: 'Switchyard REST req/s ÷ pass-through req/s', value: ratio('rest', 'passthrough'), shown: '', goal: '≥ 50 %', pass: undefined },
+        { name: 'Switchyard GraphQL req/s ÷ Portkey req/s', value: ratio('graphql', 'portkey'), shown: '', goal: '≥ 2×', pass: undefined },
+        { name: 'Switchyard REST added p50 latency @c1 vs direct', value: addedP50, shown: '', goal: '≤ 1 ms', pass: undefined },
+      ];
+      const [g1, g2, g3, g4] = goals as [CoreGoal, CoreGoal, CoreGoal, CoreGoal];
+      g1.shown = g1.value === undefined ? 'n/a' : `${times(g1.value)}${range('rest', 'portkey', times)}`;
+      g1.pass = g1.value === undefined ? undefined : g1.value >= 4;
+      g2.shown = g2.value === undefined ? 'n/a' : `${pct(g2.value)}${range('rest', 'passthrough', pct)}`;
+      g2.pass = g2.value === undefined ? undefined : g2.value >= 0.5;
+      g3.shown = g3.value === undefined ? 'n/a' : `${times(g3.value)}${range('graphql', 'portkey', times)}`;
+      g3.pass = g3.value === undefined ? undefined : g3.value >= 2;
+      g4.shown = g4.value === undefined ? 'n/a' : `${signed(g4.value, 3)} ms`;
+      g4.pass = g4.value === undefined ? undefined : g4.value <= 1;
+      lines.push('## Targets', '');
+      lines.push('Throughput ratios: median of the per-round ratios (each round measures every target back to back), range in brackets.', '');
+      lines.push('| target | measured | goal | result |', '| --- | ---: | ---: | :---: |');
+      for (const g of goals) lines.push(`| ${g.name} | ${g.shown} | ${g.goal} | ${g.pass === undefined ? 'NOT MEASURED' : g.pass ? 'PASS' : 'FAIL'} |`);
+      lines.push('');
+      const cpuOf = (k: Key) => {
+        const x = sat.get(k);
+        return x && !x.problem ? x.cpuUsPerReq : undefined;
+      };
+      const cpuRatio = (a: Key, b: Key) => {
+        const x = cpuOf(a);
+        const y = cpuOf(b);
+        return x && y ? y / x : undefined;
+      };
+      const cr = [
+        ['REST vs pass-through', cpuRatio('rest', 'passthrough'), pct] as const,
+        ['REST vs Portkey', cpuRatio('rest', 'portkey'), times] as const,
+        ['GraphQL vs Portkey', cpuRatio('graphql', 'portkey'), times] as const,
+      ].filter((x) => x[1] !== undefined);
+      const vsBaseline = ratio('rest', 'baseline');
+      const cpuVsBaseline = cpuRatio('rest', 'baseline');
+      if (vsBaseline !== undefined && cpuVsBaseline !== undefined) {
+        lines.push(
+          `A/B: Switchyard REST (this checkout) ÷ baseline (${flags.baseline}): req/s ${times(vsBaseline)}${range('rest', 'baseline', times)}, ` +
+            `CPU per request ${times(1 / cpuVsBaseline)} (below 1× = this checkout is cheaper).`,
+          '',
+        );
+      }
+      if (cr.length) {
+        lines.push(
+          `Same ratios from server CPU per request (what throughput would be if the gateway process alone were the bottleneck, e.g. with spare cores for load generation): ` +
+            cr.map(([n, v, fmt]) => `${n} ${fmt(v!)}`).join(', ') +
+            '.',
+          '',
+        );
+      }
+
+      // ---- checks
+      const otherMax = Math.max(...targets.filter((t) => t.key !== 'direct').map((t) => sat.get(t.key)?.rps ?? 0));
+      const headroom = otherMax > 0 ? direct.rps / otherMax : Infinity;
+      lines.push('## Checks', '');
+      lines.push(
+        `- Correctness before measuring: every target answered 200 with the upstream's content and usage, as JSON and as SSE (content reassembled, usage chunk, \`[DONE]\`); GraphQL returned content, usage and cost without errors.`,
+      );
+      lines.push(
+        failures.length
+          ? `- **FAILED measurements** (non-2xx, errors, timeouts, wrong bodies or upstream mismatch): ${failures.join('; ')}`
+          : `- Every measured response was a 2xx carrying the upstream content and usage; no errors, timeouts or body mismatches; the upstream received one request per answered request (no caching, no retries).`,
+      );
+      lines.push(
+        `- Fake upstream headroom: direct ${f0(direct.rps)} req/s is ${Number.isFinite(headroom) ? headroom.toFixed(1) : '∞'}× the fastest proxy${headroom < 2 ? ' — **WARNING: the upstream may be a bottleneck**' : ''}.`,
+      );
+      for (const [k, h1] of endHeap) {
+        const h0 = idleHeap.get(k)!;
+        // Every request the process handled (warm-ups included) left one usage record.
+        const n = recorder.get(k)?.written ?? answered(k);
+        lines.push(
+          `- ${byKey(k)!.label}: heap reachable after a full GC ${f1(h0)} MiB at idle → ${f1(h1)} MiB after the run: ` +
+            `${f0(((h1 - h0) * 2 ** 20) / Math.max(1, n))} bytes retained per request handled (${f0(n)}).`,
+        );
+      }
+      for (const [k, r] of recorder) {
+        if (k !== 'rest' && k !== 'graphql') continue;
+        const sent = (t: Key) => [sat, c1, slow].reduce((n, m) => n + (m.get(t)?.count2xx ?? 0), 0);
+        lines.push(
+          `- Switchyard ${k === 'rest' ? 'REST' : 'GraphQL'} usage recorder after the run (flush ${r.flushed ? 'completed' : '**timed out**'} in ${f0(r.flushMs)} ms): ` +
+            `${f0(r.written)} records written, ${f0(r.queued)} still queued, ${r.rejected} rejected, ${r.dropped} dropped, ${r.failedAttempts} failed attempts` +
+            `${r.lastError ? ` (last error: ${r.lastError})` : ''}; the measured phases alone answered ${f0(sent(k))} requests.` +
+            `${r.queued > 0 || r.dropped > 0 ? ' **Usage recording is falling behind.**' : ''}`,
         );
       }
       lines.push('');
     }
 
-    lines.push(`## Non-streaming, upstream ${opts.slowMs} ms`, '');
-    lines.push(`| target | req/s @c${opts.connections} | p50 (ms) | p99 (ms) | added p50 (ms) | added p99 (ms) |`);
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const t of targets) {
-      const s = slow.get(t.key);
-      const ok = s && !s.problem && !directSlow.problem;
-      lines.push(
-        `| ${t.label} | ${cell(s, (x) => f0(x.rps))} | ${cell(s, (x) => f2(x.p50))} | ${cell(s, (x) => f2(x.p99))} | ${ok && t.key !== 'direct' ? signed(s.p50 - directSlow.p50) : t.key === 'direct' ? '0' : '–'} | ${ok && t.key !== 'direct' ? signed(s.p99 - directSlow.p99) : t.key === 'direct' ? '0' : '–'} |`,
-      );
+    // ---- the added phases
+    for (const p of extra) {
+      lines.push(...p.lines);
+      failures.push(...p.failures);
     }
-    lines.push('', `Ideal ceiling at ${opts.connections} connections: ${f0((opts.connections * 1000) / Math.max(1, opts.slowMs))} req/s.`, '');
-
-    lines.push(`## Streaming time to first token (upstream ${opts.chunkMs} ms between chunks, ${opts.ttftN} sequential streams)`, '');
-    lines.push('| target | TTFT p50 (ms) | TTFT p90 (ms) | TTFT p99 (ms) | added p50 (ms) | added p99 (ms) | whole stream p50 (ms) |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const t of targets) {
-      const s = ttft.get(t.key);
-      if (!s) continue;
-      const ok = !s.problem && directTtft && !directTtft.problem;
-      lines.push(
-        `| ${t.label} | ${s.problem ? 'FAILED' : f2(s.p50)} | ${s.problem ? 'FAILED' : f2(s.p90)} | ${s.problem ? 'FAILED' : f2(s.p99)} | ${ok && t.key !== 'direct' ? signed(s.p50 - directTtft.p50) : t.key === 'direct' ? '0' : '–'} | ${ok && t.key !== 'direct' ? signed(s.p99 - directTtft.p99) : t.key === 'direct' ? '0' : '–'} | ${s.problem ? '–' : f2(s.totalP50)} |`,
-      );
+    const extraGoals = extra.flatMap((p) => p.goals);
+    if (extraGoals.length) {
+      lines.push('## Targets of the added phases (issues 6 and 7)', '');
+      lines.push('| target | measured | goal | result |', '| --- | ---: | ---: | :---: |');
+      for (const g of extraGoals) lines.push(`| ${g.name} | ${g.shown} | ${g.goal} | ${g.pass === undefined ? 'NOT MEASURED' : g.pass ? 'PASS' : 'FAIL'} |`);
+      lines.push('');
     }
-    lines.push('', 'GraphQL streams over subscriptions (SSE/WebSocket) and is not part of this table.', '');
-
-    // ---- targets
-    interface Goal {
-      name: string;
-      value: number | undefined;
-      shown: string;
-      goal: string;
-      pass: boolean | undefined;
+    if (extra.length && !phases.has('core')) {
+      lines.push(failures.length ? `**FAILED measurements:** ${failures.join('; ')}` : 'Every measured response was a 2xx with the expected content; upstream request counts matched (cache hits: none).', '');
     }
-    // Paired per-round ratios (same round = same machine conditions), then their median.
-    const ratioRange = new Map<string, [number, number]>();
-    const ratio = (a: Key, b: Key): number | undefined => {
-      const x = sat.get(a);
-      const y = sat.get(b);
-      if (!x || !y || x.problem || y.problem) return undefined;
-      const rs = x.roundsRps.map((v, i) => v / y.roundsRps[i]!).sort((p, q) => p - q);
-      ratioRange.set(`${a}/${b}`, [rs[0]!, rs[rs.length - 1]!]);
-      return rs.length % 2 ? rs[(rs.length - 1) / 2]! : (rs[rs.length / 2 - 1]! + rs[rs.length / 2]!) / 2;
-    };
-    const range = (a: Key, b: Key, fmt: (v: number) => string) => {
-      const r = ratioRange.get(`${a}/${b}`);
-      return r && opts.rounds > 1 ? ` (rounds ${fmt(r[0])}–${fmt(r[1])})` : '';
-    };
-    const times = (v: number) => `${v.toFixed(2)}×`;
-    const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
-    const restC1 = c1.get('rest');
-    const addedP50 = restC1 && !restC1.problem && !directC1.problem ? restC1.p50 - directC1.p50 : undefined;
-    const goals: Goal[] = [
-      { name: 'Switchyard REST req/s ÷ Portkey req/s', value: ratio('rest', 'portkey'), shown: '', goal: '≥ 4×', pass: undefined },
-      { name: 'Switchyard REST req/s ÷ pass-through req/s', value: ratio('rest', 'passthrough'), shown: '', goal: '≥ 50 %', pass: undefined },
-      { name: 'Switchyard GraphQL req/s ÷ Portkey req/s', value: ratio('graphql', 'portkey'), shown: '', goal: '≥ 2×', pass: undefined },
-      { name: 'Switchyard REST added p50 latency @c1 vs direct', value: addedP50, shown: '', goal: '≤ 1 ms', pass: undefined },
-    ];
-    const [g1, g2, g3, g4] = goals as [Goal, Goal, Goal, Goal];
-    g1.shown = g1.value === undefined ? 'n/a' : `${times(g1.value)}${range('rest', 'portkey', times)}`;
-    g1.pass = g1.value === undefined ? undefined : g1.value >= 4;
-    g2.shown = g2.value === undefined ? 'n/a' : `${pct(g2.value)}${range('rest', 'passthrough', pct)}`;
-    g2.pass = g2.value === undefined ? undefined : g2.value >= 0.5;
-    g3.shown = g3.value === undefined ? 'n/a' : `${times(g3.value)}${range('graphql', 'portkey', times)}`;
-    g3.pass = g3.value === undefined ? undefined : g3.value >= 2;
-    g4.shown = g4.value === undefined ? 'n/a' : `${signed(g4.value, 3)} ms`;
-    g4.pass = g4.value === undefined ? undefined : g4.value <= 1;
-    lines.push('## Targets', '');
-    lines.push('Throughput ratios: median of the per-round ratios (each round measures every target back to back), range in brackets.', '');
-    lines.push('| target | measured | goal | result |', '| --- | ---: | ---: | :---: |');
-    for (const g of goals) lines.push(`| ${g.name} | ${g.shown} | ${g.goal} | ${g.pass === undefined ? 'NOT MEASURED' : g.pass ? 'PASS' : 'FAIL'} |`);
-    lines.push('');
-    const cpuOf = (k: Key) => {
-      const x = sat.get(k);
-      return x && !x.problem ? x.cpuUsPerReq : undefined;
-    };
-    const cpuRatio = (a: Key, b: Key) => {
-      const x = cpuOf(a);
-      const y = cpuOf(b);
-      return x && y ? y / x : undefined;
-    };
-    const cr = [
-      ['REST vs pass-through', cpuRatio('rest', 'passthrough'), pct] as const,
-      ['REST vs Portkey', cpuRatio('rest', 'portkey'), times] as const,
-      ['GraphQL vs Portkey', cpuRatio('graphql', 'portkey'), times] as const,
-    ].filter((x) => x[1] !== undefined);
-    const vsBaseline = ratio('rest', 'baseline');
-    const cpuVsBaseline = cpuRatio('rest', 'baseline');
-    if (vsBaseline !== undefined && cpuVsBaseline !== undefined) {
-      lines.push(
-        `A/B: Switchyard REST (this checkout) ÷ baseline (${flags.baseline}): req/s ${times(vsBaseline)}${range('rest', 'baseline', times)}, ` +
-          `CPU per request ${times(1 / cpuVsBaseline)} (below 1× = this checkout is cheaper).`,
-        '',
-      );
-    }
-    if (cr.length) {
-      lines.push(
-        `Same ratios from server CPU per request (what throughput would be if the gateway process alone were the bottleneck, e.g. with spare cores for load generation): ` +
-          cr.map(([n, v, fmt]) => `${n} ${fmt(v!)}`).join(', ') +
-          '.',
-        '',
-      );
-    }
-
-    // ---- checks
-    const otherMax = Math.max(...targets.filter((t) => t.key !== 'direct').map((t) => sat.get(t.key)?.rps ?? 0));
-    const headroom = otherMax > 0 ? direct.rps / otherMax : Infinity;
-    lines.push('## Checks', '');
-    lines.push(
-      `- Correctness before measuring: every target answered 200 with the upstream's content and usage, as JSON and as SSE (content reassembled, usage chunk, \`[DONE]\`); GraphQL returned content, usage and cost without errors.`,
-    );
-    lines.push(
-      failures.length
-        ? `- **FAILED measurements** (non-2xx, errors, timeouts, wrong bodies or upstream mismatch): ${failures.join('; ')}`
-        : `- Every measured response was a 2xx carrying the upstream content and usage; no errors, timeouts or body mismatches; the upstream received one request per answered request (no caching, no retries).`,
-    );
-    lines.push(
-      `- Fake upstream headroom: direct ${f0(direct.rps)} req/s is ${Number.isFinite(headroom) ? headroom.toFixed(1) : '∞'}× the fastest proxy${headroom < 2 ? ' — **WARNING: the upstream may be a bottleneck**' : ''}.`,
-    );
-    for (const [k, h1] of endHeap) {
-      const h0 = idleHeap.get(k)!;
-      // Every request the process handled (warm-ups included) left one usage record.
-      const n = recorder.get(k)?.written ?? answered(k);
-      lines.push(
-        `- ${byKey(k)!.label}: heap reachable after a full GC ${f1(h0)} MiB at idle → ${f1(h1)} MiB after the run: ` +
-          `${f0(((h1 - h0) * 2 ** 20) / Math.max(1, n))} bytes retained per request handled (${f0(n)}).`,
-      );
-    }
-    for (const [k, r] of recorder) {
-      if (k !== 'rest' && k !== 'graphql') continue;
-      const sent = (t: Key) => [sat, c1, slow].reduce((n, m) => n + (m.get(t)?.count2xx ?? 0), 0);
-      lines.push(
-        `- Switchyard ${k === 'rest' ? 'REST' : 'GraphQL'} usage recorder after the run (flush ${r.flushed ? 'completed' : '**timed out**'} in ${f0(r.flushMs)} ms): ` +
-          `${f0(r.written)} records written, ${f0(r.queued)} still queued, ${r.rejected} rejected, ${r.dropped} dropped, ${r.failedAttempts} failed attempts` +
-          `${r.lastError ? ` (last error: ${r.lastError})` : ''}; the measured phases alone answered ${f0(sent(k))} requests.` +
-          `${r.queued > 0 || r.dropped > 0 ? ' **Usage recording is falling behind.**' : ''}`,
-      );
-    }
-    lines.push('');
     if (profiles.length) lines.push('## CPU profiles (separate run after measuring; profiling slows the process)', '', ...profiles);
 
     const report = lines.join('\n');
@@ -918,6 +804,9 @@ async function main(): Promise<number> {
       memory: { idle: Object.fromEntries(idleMem), after: Object.fromEntries(mem), heapAfterGcIdleMiB: Object.fromEntries(idleHeap), heapAfterGcEndMiB: Object.fromEntries(endHeap) },
       recorder: Object.fromEntries(recorder),
       goals: goals.map(({ name, value, goal, pass }) => ({ name, value, goal, pass })),
+      phases: [...phases],
+      extra: extra.map((p) => p.json),
+      extraGoals: extraGoals.map(({ name, shown, goal, pass }) => ({ name, shown, goal, pass })),
       failures,
     };
     writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
@@ -925,7 +814,7 @@ async function main(): Promise<number> {
     log(`wrote bench/results/latest.md, bench/results/${stamp}${opts.quick ? '-quick' : ''}.md and latest.json`);
 
     if (failures.length) return 1;
-    if (opts.strict && goals.some((g) => g.pass === false)) return 2;
+    if (opts.strict && [...goals, ...extraGoals].some((g) => g.pass === false)) return 2;
     return 0;
   } finally {
     await stopAll();

@@ -9,13 +9,25 @@
  * only the store's own work is gone); BENCH_YOGA_NO_BODY_LIMIT=1 creates Yoga with
  * `maxRequestBodySize: false` (an experiment, see experiments/hooks.ts); BENCH_SRC_ROOT=DIR
  * loads DIR/src instead of this checkout's (the driver's --baseline).
+ *
+ * BENCH_PROFILE picks further configurations (see profileConfig below):
+ *   guardrails  the default config plus one default guardrail policy (PII redaction on input
+ *               and output, prompt-injection flagging, a deny-term block);
+ *   everything  auth (admin key; a team and a virtual key with rate limits and budgets are
+ *               created through the GraphQL admin mutations at start), model rate limits,
+ *               budgets, usage recording, metrics and the guardrail policy;
+ *   streams     five providers on five loopback origins (127.0.0.1-5, the upstream's
+ *               BENCH_UPSTREAM_ALIASES) behind a weighted route `bench-streams`, so the
+ *               1,000-stream phase is not capped by the 256 sockets per origin of the
+ *               gateway's outbound agent.
+ * {type:'info'} answers {type:'info', profile, virtualKey?, metrics, notes}.
  */
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { DocStore } from '../src/store/collection.ts';
-import { BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, onShutdown, ready } from './common.ts';
+import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, onShutdown, ready } from './common.ts';
 
 // Experiments that need a different module for src/ (nothing in src/ changes): must be
 // registered before src/ is imported, hence the dynamic imports below.
@@ -30,12 +42,69 @@ const { parseConfig } = (await import(new URL(built ? 'dist/config/load.js' : 's
 const upstream = process.env.UPSTREAM_URL;
 if (!upstream) throw new Error('UPSTREAM_URL is required');
 
-const config = parseConfig({
-  server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
-  logging: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
-  providers: [{ id: 'bench', type: 'openai', apiKey: BENCH_API_KEY, baseUrl: `${upstream}/v1` }],
-  models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 } }],
-});
+const profile = process.env.BENCH_PROFILE ?? 'default';
+if (!['default', 'guardrails', 'everything', 'streams'].includes(profile)) throw new Error(`unknown BENCH_PROFILE ${profile}`);
+const notes: string[] = [];
+
+/** A typical guardrail policy: redact PII both ways, flag injections, block deny-listed terms. */
+const guardrails = {
+  policies: [
+    {
+      name: 'bench-typical',
+      rules: [
+        { name: 'pii', detect: 'pii', action: 'redact', on: ['input', 'output'] },
+        { name: 'injection', detect: 'prompt_injection', action: 'flag', on: ['input'] },
+        { name: 'codewords', detect: 'deny_terms', terms: ['project nightingale', 'falcon-omega-7', 'internal use only'], action: 'block', on: ['input'] },
+      ],
+    },
+  ],
+  default: ['bench-typical'],
+};
+
+function profileConfig(): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
+    logging: { level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    providers: [{ id: 'bench', type: 'openai', apiKey: BENCH_API_KEY, baseUrl: `${upstream}/v1` }],
+    models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 } }],
+  };
+  if (profile === 'guardrails') return { ...base, guardrails };
+  if (profile === 'everything') {
+    return {
+      ...base,
+      auth: { adminKey: BENCH_ADMIN_KEY },
+      // Limits far above what the machine can serve: measured for their cost, never refusing.
+      models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 }, rateLimits: { rpm: 1_000_000_000, tpm: 1_000_000_000 } }],
+      telemetry: { metrics: { enabled: true } },
+      guardrails,
+    };
+  }
+  if (profile === 'streams') {
+    const port = new URL(upstream!).port;
+    const n = 5;
+    return {
+      ...base,
+      providers: Array.from({ length: n }, (_, i) => ({ id: `bench${i + 1}`, type: 'openai', apiKey: BENCH_API_KEY, baseUrl: `http://127.0.0.${i + 1}:${port}/v1` })),
+      models: Array.from({ length: n }, (_, i) => ({ name: `bench-m${i + 1}`, provider: `bench${i + 1}`, upstream: BENCH_MODEL, pricing: { input: 0.15, output: 0.6 } })),
+      routes: [{ name: 'bench-streams', strategy: 'weighted', targets: Array.from({ length: n }, (_, i) => ({ model: `bench-m${i + 1}`, weight: 1 })) }],
+    };
+  }
+  return base;
+}
+
+let metricsConfigured = profile === 'everything';
+let config: ReturnType<typeof parseConfig>;
+try {
+  config = parseConfig(profileConfig() as Parameters<typeof parseConfig>[0]);
+} catch (err) {
+  // A source without `telemetry.metrics` in its config schema: run without it, and say so.
+  if (profile !== 'everything') throw err;
+  const c = profileConfig();
+  delete c.telemetry;
+  config = parseConfig(c as Parameters<typeof parseConfig>[0]);
+  metricsConfigured = false;
+  notes.push(`telemetry.metrics rejected by the config schema (${String(err).slice(0, 200)}); running without it`);
+}
 
 /** Accepts everything, keeps nothing. A Proxy so it follows DocCollection as it grows. */
 function nullStore(): DocStore {
@@ -59,7 +128,36 @@ function nullStore(): DocStore {
 
 const app = await createApp({ config, ...(process.env.BENCH_STORE === 'null' && { store: nullStore() }) });
 await app.listen();
-ready(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+/** The everything profile's virtual key, created as an operator would: admin mutations over HTTP. */
+let virtualKey: string | undefined;
+if (profile === 'everything') {
+  const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const j = (await res.json()) as { data?: T; errors?: unknown };
+    if (res.status !== 200 || j.errors || !j.data) throw new Error(`admin mutation failed: ${res.status} ${JSON.stringify(j).slice(0, 500)}`);
+    return j.data;
+  };
+  const budget = { amountUsd: 1_000_000, period: 'DAY', mode: 'HARD' };
+  const team = await gql<{ createTeam: { id: string } }>(
+    'mutation($input: CreateTeamInput!) { createTeam(input: $input) { id } }',
+    { input: { name: 'bench-team', rpm: 1_000_000_000, tpm: 1_000_000_000, budget } },
+  );
+  const key = await gql<{ createApiKey: { secret: string } }>(
+    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret key { id } } }',
+    { input: { name: 'bench-key', teamId: team.createTeam.id, role: 'MEMBER', rpm: 1_000_000_000, tpm: 1_000_000_000, budget } },
+  );
+  virtualKey = key.createApiKey.secret;
+}
+process.on('message', (m: { type?: string } | undefined) => {
+  if (m?.type === 'info') process.send?.({ type: 'info', profile, virtualKey, metrics: metricsConfigured, notes });
+});
+ready(url);
 
 // Observation only (src/ is untouched): how long each usage batch keeps the event loop busy.
 // The embedded store does its work synchronously inside these async calls, so the time

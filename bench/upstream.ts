@@ -4,19 +4,30 @@
  *
  * POST /v1/chat/completions answers in OpenAI's JSON or SSE format, with usage (SSE: a usage
  * chunk when `stream_options.include_usage` is true, as OpenAI does). Responses are
- * pre-serialised per model. Latency and chunk spacing are changed at run time:
- *   POST /__bench/config {"latencyMs": 20, "chunkDelayMs": 5}
- *   GET  /__bench/stats  -> {"requests": n, "latencyMs": .., "chunkDelayMs": ..}
+ * pre-serialised per model. Latency, chunk spacing and content pieces per stream (default 8,
+ * which join to UPSTREAM_CONTENT; otherwise `streamPieces(n)`) are changed at run time:
+ *   POST /__bench/config {"latencyMs": 20, "chunkDelayMs": 5, "pieces": 50, "reset": true}
+ *   GET  /__bench/stats  -> {"requests": n, "streamsCompleted", "contentFramesSent", "maxInFlight", ...settings}
+ *   GET  /__bench/last   -> the body of the last completion request (what a gateway forwarded)
+ * `reset` zeroes the stream counters and maxInFlight.
+ *
+ * BENCH_UPSTREAM_ALIASES=N also listens on 127.0.0.2 … 127.0.0.(N+1), same port: distinct
+ * origins, so a gateway's per-origin socket limit can be spread (the 1,000-stream phase).
  *
  * Run as a child process: reports {"type":"ready","url":...} over IPC (or prints the URL).
  * BENCH_PORT picks the port (default: any free one).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { onShutdown, ready, UPSTREAM_CONTENT, UPSTREAM_PIECES, UPSTREAM_USAGE } from './common.ts';
+import { onShutdown, ready, streamPieces, UPSTREAM_CONTENT, UPSTREAM_USAGE } from './common.ts';
 
-const settings = { latencyMs: 0, chunkDelayMs: 0 };
+const settings = { latencyMs: 0, chunkDelayMs: 0, pieces: 8 };
 let requests = 0;
+let inFlight = 0;
+let maxInFlight = 0;
+let streamsCompleted = 0;
+let contentFramesSent = 0;
+let lastBody = '';
 const created = 1_741_569_952;
 
 const usage = {
@@ -30,13 +41,16 @@ interface Prepared {
   json: Buffer;
   /** SSE frames; `usageFrame` is sent only when the client asked for usage. */
   frames: string[];
+  /** Content deltas among `frames`. */
+  contentFrames: number;
   usageFrame: string;
 }
 
 const cache = new Map<string, Prepared>();
 
 function prepare(model: string): Prepared {
-  let p = cache.get(model);
+  const cacheKey = `${settings.pieces}:${model}`;
+  let p = cache.get(cacheKey);
   if (p) return p;
   const json = Buffer.from(
     JSON.stringify({
@@ -59,13 +73,14 @@ function prepare(model: string): Prepared {
   );
   const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model, service_tier: 'default', system_fingerprint: 'fp_bench' };
   const frame = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  const pieces = streamPieces(settings.pieces);
   const frames = [
     frame({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }] }),
-    ...UPSTREAM_PIECES.map((piece) => frame({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }] })),
+    ...pieces.map((piece) => frame({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }] })),
     frame({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] }),
   ];
-  p = { json, frames, usageFrame: frame({ ...base, choices: [], usage }) };
-  if (cache.size < 64) cache.set(model, p);
+  p = { json, frames, contentFrames: pieces.length, usageFrame: frame({ ...base, choices: [], usage }) };
+  if (cache.size < 64) cache.set(cacheKey, p);
   return p;
 }
 
@@ -82,7 +97,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 async function completions(req: IncomingMessage, res: ServerResponse): Promise<void> {
   requests++;
+  if (++inFlight > maxInFlight) maxInFlight = inFlight;
+  res.once('close', () => inFlight--);
   const raw = await readBody(req);
+  lastBody = raw;
   let body: { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } };
   try {
     body = JSON.parse(raw) as typeof body;
@@ -103,17 +121,24 @@ async function completions(req: IncomingMessage, res: ServerResponse): Promise<v
   const delay = settings.chunkDelayMs;
   if (delay <= 0) {
     res.end(frames.join('') + 'data: [DONE]\n\n');
+    streamsCompleted++;
+    contentFramesSent += p.contentFrames;
     return;
   }
+  let sent = 0;
   for (const f of frames) {
     if (res.destroyed) return;
     res.write(f);
+    sent++;
     await sleep(delay);
   }
   res.end('data: [DONE]\n\n');
+  streamsCompleted++;
+  // frames = role frame, the content pieces, the finish frame (+ usage): count the pieces only.
+  contentFramesSent += Math.min(p.contentFrames, Math.max(0, sent - 1));
 }
 
-const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   if (req.method === 'POST' && url === '/v1/chat/completions') {
     completions(req, res).catch(() => res.destroy());
@@ -121,7 +146,12 @@ const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (re
   }
   if (url === '/__bench/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ requests, ...settings }));
+    res.end(JSON.stringify({ requests, streamsCompleted, contentFramesSent, maxInFlight, inFlight, ...settings }));
+    return;
+  }
+  if (url === '/__bench/last') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(lastBody);
     return;
   }
   if (req.method === 'POST' && url === '/__bench/config') {
@@ -129,6 +159,12 @@ const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (re
       const s = JSON.parse(raw) as Partial<typeof settings>;
       if (typeof s.latencyMs === 'number') settings.latencyMs = s.latencyMs;
       if (typeof s.chunkDelayMs === 'number') settings.chunkDelayMs = s.chunkDelayMs;
+      if (typeof s.pieces === 'number' && s.pieces >= 1) settings.pieces = Math.round(s.pieces);
+      if ((s as { reset?: boolean }).reset) {
+        maxInFlight = inFlight;
+        streamsCompleted = 0;
+        contentFramesSent = 0;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(settings));
     }, () => res.destroy());
@@ -136,10 +172,18 @@ const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (re
   }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end('{"error":{"message":"not found","type":"invalid_request_error","param":null,"code":"not_found"}}');
-});
+}
+const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0 };
+const server = createServer(serverOptions, handle);
 
 const port = Number(process.env.BENCH_PORT ?? 0);
+const aliases = Math.max(0, Math.min(250, Number(process.env.BENCH_UPSTREAM_ALIASES ?? 0)));
 server.listen(port, '127.0.0.1', () => {
-  ready(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const bound = (server.address() as AddressInfo).port;
+  // The same handler on further loopback addresses, same port: distinct origins for a client.
+  let pending = aliases;
+  const done = () => ready(`http://127.0.0.1:${bound}`);
+  if (pending === 0) return done();
+  for (let i = 0; i < aliases; i++) createServer(serverOptions, handle).listen(bound, `127.0.0.${i + 2}`, () => --pending === 0 && done());
 });
 onShutdown(async () => {});
