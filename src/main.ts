@@ -23,8 +23,15 @@ async function main(): Promise<void> {
     throw err;
   }
   // OpenTelemetry's standard variables apply unless the config file sets the same thing.
-  const otlp = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlp && !config.telemetry.otlpEndpoint) config.telemetry.otlpEndpoint = otlp;
+  // (A base URL: `/v1/traces` is appended, as the OpenTelemetry spec says for this variable.)
+  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp && !config.telemetry.otlpEndpoint) {
+    if (!/^https?:\/\/[^\s]+$/.test(otlp)) {
+      console.error('invalid configuration:\n  - OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL');
+      process.exit(2);
+    }
+    config.telemetry.otlpEndpoint = otlp;
+  }
   if (process.env.OTEL_SERVICE_NAME) config.telemetry.serviceName = process.env.OTEL_SERVICE_NAME;
   const logger = createLogger(config.logging.level);
   if (config.telemetry.otlpEndpoint) logger.info({ otlpEndpoint: config.telemetry.otlpEndpoint.replace(/\/\/[^@/]*@/, '//***@') }, 'exporting traces over OTLP/HTTP');
