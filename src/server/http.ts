@@ -229,7 +229,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       void handleRest(req, res, path, requestId, scope);
     } else if (path === '/graphql') {
       handleGraphQL(req, res, requestId, scope).catch((err) => {
-        logger.error({ err }, 'graphql handler failed');
+        logger.error({ requestId, err }, 'graphql handler failed');
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
         else res.destroy();
       });
