@@ -318,7 +318,7 @@ export async function everythingPhase(
   base: { direct: Loadable; passthrough?: Loadable; rest?: Loadable; portkey?: Loadable },
   everything: Child,
 ): Promise<PhaseResult> {
-  const info = await ask<{ virtualKey?: string; metrics: boolean; notes: string[] }>(everything, { type: 'info' }, 'info');
+  const info = await ask<{ virtualKey?: string; probeKeys?: { rpm1: string; budget: string }; metrics: boolean; notes: string[] }>(everything, { type: 'info' }, 'info');
   if (!info.virtualKey) throw new Error('everything: no virtual key was created');
   const url = `${everything.url}/v1/chat/completions`;
   const keyHeaders = { 'content-type': 'application/json', authorization: `Bearer ${info.virtualKey}` };
@@ -332,6 +332,15 @@ export async function everythingPhase(
   const forwarded = await lastUpstreamBody();
   if (okRes.status !== 200 || !verifyOpenAI(okRes.text)) throw new Error(`everything pre-flight: ${okRes.status} ${okRes.text.slice(0, 300)}\n${everything.output()}`);
   if (forwarded.includes(TYPICAL_EMAIL)) throw new Error('everything pre-flight: the e-mail address reached the upstream (guardrails not applied)');
+  // Limits and budgets are enforced on this process: a key with rpm 1 is refused on its
+  // second request, a key with a one-micro-dollar budget on its first.
+  if (!info.probeKeys) throw new Error('everything: no probe keys were created');
+  const probeHeaders = (k: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${k}` });
+  const rpm1 = [await post(url, probeHeaders(info.probeKeys.rpm1), typicalBody), await post(url, probeHeaders(info.probeKeys.rpm1), typicalBody)];
+  const broke = await post(url, probeHeaders(info.probeKeys.budget), typicalBody);
+  if (rpm1[0]!.status !== 200 || rpm1[1]!.status !== 429) throw new Error(`everything pre-flight: rpm-1 key answered ${rpm1[0]!.status} then ${rpm1[1]!.status} (expected 200 then 429): ${rpm1[1]!.text.slice(0, 200)}`);
+  if (broke.status < 400 || broke.status >= 500) throw new Error(`everything pre-flight: a key with a 1 µ$ budget was served (${broke.status} ${broke.text.slice(0, 200)})`);
+  const refusals = `rpm-1 probe key: 200 then ${rpm1[1]!.status}; 1-µ$-budget probe key: ${broke.status} (${/"code":"(\w+)"/.exec(broke.text)?.[1] ?? '?'})`;
   let metricsNote: string;
   const metricsRes = await fetch(`${everything.url}/metrics`);
   const metricsText = await metricsRes.text();
@@ -372,7 +381,7 @@ export async function everythingPhase(
     `Switchyard REST with auth (admin key in config; a team and a virtual key with rpm/tpm limits and a hard daily budget created at start through the GraphQL admin mutations \`createTeam\`/\`createApiKey\`, ` +
       `requests authenticated with that key), model rate limits, budgets (reservation + settlement per request), usage recording (embedded store), ${metricsNote}, ` +
       `and the guardrail policy of the guardrails phase. Limits and budgets are far above what the run can use: measured for their cost, never refusing. ` +
-      `Pre-flight: 401 without a key and with a wrong key, 200 with the virtual key, e-mail redacted before the upstream. ` +
+      `Pre-flight: 401 without a key and with a wrong key, 200 with the virtual key, e-mail redacted before the upstream, limits enforced (${refusals}). ` +
       `Every target gets the same ${TYPICAL_PROMPT.length}-character prompt (\`temperature: 0.7\`). ${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s); c1: ${o.c1Duration}s.`,
     '',
   );

@@ -16,8 +16,15 @@
  *   --slow-duration S duration of that run per target (default 5)
  *   --ttft-n N        sequential streaming requests per target for TTFT (default 100)
  *   --chunk-ms MS     upstream delay between stream chunks for TTFT (default 5)
- *   --only a,b        subset of direct,passthrough,rest,graphql,portkey (and the
- *                     experiments nostore,gqlnolimit)
+ *   --only a,b        targets and/or phases. Targets: direct,passthrough,rest,graphql,portkey
+ *                     (and the experiments nostore,gqlnolimit); target names alone run the
+ *                     core phases for those targets, as before. Phases: core (saturation,
+ *                     c1 latency, slow upstream, TTFT, memory), cache, guardrails,
+ *                     everything, streams, idle; default: all of them. Each phase starts
+ *                     the servers it needs, e.g. `--only cache,streams`.
+ *   --streams N       concurrent streams of the streams phase (default 1000)
+ *   --stream-chunks N content chunks per stream there (default 50; 20 with --quick)
+ *   --stream-chunk-ms MS  upstream delay between those chunks (default 20)
  *   --experiments     also measure two variants (src/ untouched): "nostore", Switchyard REST
  *                     with a no-op DocStore (same pipeline and recorder; shows what the
  *                     embedded store costs), and "gqlnolimit", Switchyard GraphQL with Yoga's
@@ -28,7 +35,7 @@
  *                     with its own node_modules), e.g. a `git worktree` of the previous
  *                     commit: an A/B of two versions inside one run
  *   --strict          exit 2 when a project target is missed
- *   --quick           short smoke run (about a minute)
+ *   --quick           short smoke run (about 3 minutes with every phase)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -20,7 +20,7 @@
  *               BENCH_UPSTREAM_ALIASES) behind a weighted route `bench-streams`, so the
  *               1,000-stream phase is not capped by the 256 sockets per origin of the
  *               gateway's outbound agent.
- * {type:'info'} answers {type:'info', profile, virtualKey?, metrics, notes}.
+ * {type:'info'} answers {type:'info', profile, virtualKey?, probeKeys?, metrics, notes}.
  */
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -132,6 +132,7 @@ const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
 /** The everything profile's virtual key, created as an operator would: admin mutations over HTTP. */
 let virtualKey: string | undefined;
+let probeKeys: { rpm1: string; budget: string } | undefined;
 if (profile === 'everything') {
   const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
     const res = await fetch(`${url}/graphql`, {
@@ -153,9 +154,15 @@ if (profile === 'everything') {
     { input: { name: 'bench-key', teamId: team.createTeam.id, role: 'MEMBER', rpm: 1_000_000_000, tpm: 1_000_000_000, budget } },
   );
   virtualKey = key.createApiKey.secret;
+  // Probe keys in the same team, for the pre-flight to see the limits bite: 1 request per
+  // minute, and a budget of one micro-dollar.
+  const probe = async (input: Record<string, unknown>) =>
+    (await gql<{ createApiKey: { secret: string } }>('mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }', { input: { teamId: team.createTeam.id, role: 'MEMBER', ...input } }))
+      .createApiKey.secret;
+  probeKeys = { rpm1: await probe({ name: 'bench-probe-rpm', rpm: 1 }), budget: await probe({ name: 'bench-probe-budget', budget: { amountUsd: 0.000001, period: 'DAY', mode: 'HARD' } }) };
 }
 process.on('message', (m: { type?: string } | undefined) => {
-  if (m?.type === 'info') process.send?.({ type: 'info', profile, virtualKey, metrics: metricsConfigured, notes });
+  if (m?.type === 'info') process.send?.({ type: 'info', profile, virtualKey, probeKeys, metrics: metricsConfigured, notes });
 });
 ready(url);
 
