@@ -22,6 +22,8 @@ import { createKeyRepository } from './governance/keys-repo.ts';
 import { createRateLimiter } from './governance/rate-limits.ts';
 import { createTeamRepository } from './governance/teams-repo.ts';
 import { createHttpAgent } from './providers/http.ts';
+import { configVersion, diffConfig, mergeReloadable, swappable, type ConfigDiff } from './config/reload.ts';
+import { AppError } from './engine/app-error.ts';
 import { Guardrails } from './guard/policy.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 import { createBreakers } from './routing/breaker.ts';
@@ -47,12 +49,19 @@ import { createGatewayMetrics, type GatewayMetrics } from './telemetry/metrics.t
 import { createRequestObserver } from './telemetry/request-observer.ts';
 import { createTracing, type Tracing } from './telemetry/tracing.ts';
 
+export type ConfigReloadResult = ConfigDiff & { version: string };
+
 export interface AppOptions {
   config: Config;
   logger?: Logger;
   /** Overrides the store chosen from config (MongoDB when `storage.mongodbUri` is set, else embedded). */
   store?: DocStore;
   pubsub?: GatewayPubSub;
+  /**
+   * Reads the configuration again (main.ts: the same file and environment). Enables
+   * `Mutation.reloadConfig` and reloads triggered by another replica; absent = no reloads.
+   */
+  loadConfig?: () => Config;
 }
 
 export interface App {
@@ -196,9 +205,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     ? createRedisLedger({ redis: redis.counters, reservationTtlMs, seed, fallback: memoryLedger, onError: (err) => logger.warn({ err }, 'budgets fall back to per-node counters while Redis is unreachable') })
     : memoryLedger;
   const limiter = createRateLimiter({ ...(redis && { redis: redis.counters }), onError: (err) => logger.warn({ err }, 'rate limits fall back to per-node limits while Redis is unreachable') });
-  const catalog = createCatalog(config);
-  const guardrails = new Guardrails(config.guardrails);
-  const modelLimits = new Map(config.models.map((m) => [m.name, m.rateLimits]));
+  // Catalog, routes, providers and guardrails can be replaced by a config reload: components
+  // hold these stable forwarding objects.
+  const live = {
+    catalog: swappable(createCatalog(config)),
+    guardrails: swappable(new Guardrails(config.guardrails)),
+  };
+  const catalog = live.catalog.value;
+  const guardrails = live.guardrails.value;
+  let modelLimits = new Map(config.models.map((m) => [m.name, m.rateLimits]));
   const governance = createGovernance({
     keys,
     teams,
@@ -214,11 +229,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     guardrailPolicy: (name) => guardrails.has(name),
   });
 
-  const routes = compileRoutes(config, catalog);
+  const liveRoutes = swappable(compileRoutes(config, catalog));
+  const routes = liveRoutes.value;
   const health = createHealthTracker();
   const breakers = createBreakers(config.routing.breaker);
   const budget = createRetryBudget(config.routing.retryBudget);
-  const providers = createProviderRegistry(config.providers, dispatcher);
+  const liveProviders = swappable(createProviderRegistry(config.providers, dispatcher));
+  const providers = liveProviders.value;
   const cacheSettings = config.cache;
   const cache = createResponseCache({
     // Shared across replicas when Redis is configured (a Redis failure is a miss, never an error).
@@ -232,12 +249,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
   });
   const telemetry = config.telemetry;
+  // Metric label values: configured names only (a reload adds its names; the set stays bounded by config).
+  const labels = {
+    routes: new Set(config.routes.map((r) => r.name)),
+    providers: new Set(config.providers.map((p) => p.id)),
+    policies: new Set(config.guardrails.policies.map((p) => p.name)),
+  };
   const metrics = telemetry.metrics.enabled
     ? createGatewayMetrics({
         catalog,
-        routes: config.routes.map((r) => r.name),
-        providers: config.providers.map((p) => p.id),
-        guardrailPolicies: config.guardrails.policies.map((p) => p.name),
+        routes: labels.routes,
+        providers: labels.providers,
+        guardrailPolicies: labels.policies,
         breakers,
         recorder: () => recorder.stats(),
       })
@@ -277,6 +300,62 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Knows which requests still owe a usage record, so each gets exactly one log line.
   const gateway = observer.observeGateway(engine);
   const services: Services = { config, gateway, catalog, routes, breakers, health, requests, rollups, audit, keys, teams, auth, governance, ledger, recorder, pubsub, store };
+
+  // ---- runtime configuration changes (providers, models, routes, guardrails)
+  let version = configVersion(config);
+  /** Validates and compiles everything first; swaps only when all of it is sound. */
+  function applyConfig(next: Config): ConfigReloadResult {
+    const merged = mergeReloadable(services.config, next);
+    let compiled;
+    try {
+      const nextCatalog = createCatalog(merged);
+      compiled = {
+        catalog: nextCatalog,
+        routes: compileRoutes(merged, nextCatalog),
+        guardrails: new Guardrails(merged.guardrails),
+        providers: createProviderRegistry(merged.providers, dispatcher),
+      };
+    } catch (err) {
+      throw new AppError('BAD_USER_INPUT', `The configuration was not reloaded (nothing changed): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const diff = diffConfig(services.config, next);
+    live.catalog.replace(compiled.catalog);
+    liveRoutes.replace(compiled.routes);
+    live.guardrails.replace(compiled.guardrails);
+    liveProviders.replace(compiled.providers);
+    modelLimits = new Map(merged.models.map((m) => [m.name, m.rateLimits]));
+    for (const r of merged.routes) labels.routes.add(r.name);
+    for (const p of merged.providers) labels.providers.add(p.id);
+    for (const p of merged.guardrails.policies) labels.policies.add(p.name);
+    services.config = merged;
+    version = configVersion(merged);
+    return { version, ...diff };
+  }
+  function reloadFromSource(): ConfigReloadResult {
+    if (!options.loadConfig) throw new AppError('BAD_USER_INPUT', 'This gateway was started without a configuration file to reload.');
+    let next: Config;
+    try {
+      next = options.loadConfig();
+    } catch (err) {
+      // ConfigError messages name fields, never values.
+      throw new AppError('BAD_USER_INPUT', `The configuration was not reloaded (nothing changed): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return applyConfig(next);
+  }
+  services.reloadConfig = async (actor) => {
+    const actorId = actor.kind === 'key' ? actor.keyId : actor.kind;
+    try {
+      const result = reloadFromSource();
+      logger.info({ version: result.version, changed: result.changed, restartRequired: result.restartRequired }, 'configuration reloaded');
+      await audit.append({ actor: actorId, action: 'config.reload', outcome: 'success', target: result.version, details: { changed: result.changed.join(',') || 'none', restartRequired: result.restartRequired.join(',') || 'none' } });
+      // Every other replica reloads its own copy of the file.
+      void pubsub.publish('governance', { kind: 'config', id: result.version });
+      return result;
+    } catch (err) {
+      await audit.append({ actor: actorId, action: 'config.reload', outcome: 'failure', details: { reason: err instanceof Error ? err.message.slice(0, 200) : 'unknown' } }).catch(() => undefined);
+      throw err;
+    }
+  };
   const yoga = createGraphQL(config, services, logger);
   const rest = createOpenAIRoutes({ gateway, catalog, startedAtSeconds: Math.floor(Date.now() / 1000) });
   const server = createHttpServer({
@@ -298,6 +377,15 @@ export async function createApp(options: AppOptions): Promise<App> {
   void (async () => {
     for await (const event of changes) {
       try {
+        if (event.kind === 'config') {
+          // Another replica reloaded (this one's own publication has the version it runs).
+          if (event.id !== version && options.loadConfig) {
+            const r = reloadFromSource();
+            if (r.version !== event.id) logger.warn({ version: r.version, announced: event.id }, 'configuration reloaded, but this replica\u2019s file differs from the one reloaded elsewhere');
+            else logger.info({ version: r.version, changed: r.changed }, 'configuration reloaded (change announced by another replica)');
+          }
+          continue;
+        }
         if (event.kind === 'key') await auth.refreshKey(event.id);
         else await auth.refreshTeam(event.id);
         ws.closeInvalid();

@@ -1,6 +1,7 @@
 /** Process entry point: the only module that reads process.env and argv. */
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
 import { createLogger } from './telemetry/logger.ts';
 
 function configPath(argv: string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -9,6 +10,20 @@ function configPath(argv: string[], env: NodeJS.ProcessEnv): string | undefined 
   const eq = argv.find((a) => a.startsWith('--config='));
   if (eq) return eq.slice('--config='.length);
   return env.SWITCHYARD_CONFIG || undefined;
+}
+
+/**
+ * OpenTelemetry's standard variables apply unless the config file sets the same thing.
+ * (A base URL: `/v1/traces` is appended, as the OpenTelemetry spec says for this variable.)
+ */
+function withTelemetryEnv(config: Config): Config {
+  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp && !config.telemetry.otlpEndpoint) {
+    if (!/^https?:\/\/[^\s]+$/.test(otlp)) throw new Error('invalid configuration:\n  - OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL');
+    config.telemetry.otlpEndpoint = otlp;
+  }
+  if (process.env.OTEL_SERVICE_NAME) config.telemetry.serviceName = process.env.OTEL_SERVICE_NAME;
+  return config;
 }
 
 async function main(): Promise<void> {
@@ -22,17 +37,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // OpenTelemetry's standard variables apply unless the config file sets the same thing.
-  // (A base URL: `/v1/traces` is appended, as the OpenTelemetry spec says for this variable.)
-  const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlp && !config.telemetry.otlpEndpoint) {
-    if (!/^https?:\/\/[^\s]+$/.test(otlp)) {
-      console.error('invalid configuration:\n  - OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL');
-      process.exit(2);
-    }
-    config.telemetry.otlpEndpoint = otlp;
+  try {
+    config = withTelemetryEnv(config);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
   }
-  if (process.env.OTEL_SERVICE_NAME) config.telemetry.serviceName = process.env.OTEL_SERVICE_NAME;
   const logger = createLogger(config.logging.level);
   if (config.telemetry.otlpEndpoint) logger.info({ otlpEndpoint: config.telemetry.otlpEndpoint.replace(/\/\/[^@/]*@/, '//***@') }, 'exporting traces over OTLP/HTTP');
   if (!config.auth.adminKey) {
@@ -45,7 +55,9 @@ async function main(): Promise<void> {
         'Set SWITCHYARD_ADMIN_KEY to require keys. NODE_ENV=production refuses to start like this. ***',
     );
   }
-  const app = await createApp({ config, logger });
+  const source = { path: configPath(process.argv.slice(2), process.env), env: process.env };
+  // The same file and environment again, for Mutation.reloadConfig, SIGHUP and other replicas' reloads.
+  const app = await createApp({ config, logger, loadConfig: () => withTelemetryEnv(loadConfig(source)) });
   const url = await app.listen();
   logger.info(
     { url, graphql: `${url}/graphql`, openai: `${url}/v1`, providers: config.providers.map((p) => p.id), models: config.models.length },
@@ -75,6 +87,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    app.services.reloadConfig?.({ kind: 'bootstrap', keyId: 'bootstrap', teamId: null, role: 'admin', key: undefined, team: undefined }).then(
+      (r) => logger.info({ version: r.version, changed: r.changed, restartRequired: r.restartRequired }, 'SIGHUP: configuration reloaded'),
+      (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'SIGHUP: configuration not reloaded'),
+    );
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

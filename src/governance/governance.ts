@@ -16,7 +16,8 @@ import { budgetWithin, limitWithin, modelAllowed, patternsCovered, roleAtMost, t
 import type { RateLimiter, RateLimitSpec } from './rate-limits.ts';
 import type { Team, TeamRepository } from './teams-repo.ts';
 
-export type GovernanceEvent = { kind: 'key' | 'team'; id: string };
+/** A key or team changed, or (id = the new version) the configuration was reloaded. */
+export type GovernanceEvent = { kind: 'key' | 'team' | 'config'; id: string };
 
 export interface GovernanceDeps {
   keys: KeyRepository;

@@ -287,3 +287,27 @@ builder.queryField('budgets', (t) =>
     },
   }),
 );
+
+const ConfigReloadRef = builder.objectRef<{ version: string; changed: string[]; restartRequired: string[] }>('ConfigReload');
+ConfigReloadRef.implement({
+  description: 'Outcome of a configuration reload.',
+  fields: (t) => ({
+    version: t.exposeString('version', { description: 'Digest of the reloadable configuration now running.' }),
+    changed: t.exposeStringList('changed', { description: 'Sections applied by the reload (providers, models, routes, guardrails, routing.retry, cache.mode, cache.ttlSeconds).' }),
+    restartRequired: t.exposeStringList('restartRequired', { description: 'Sections that differ in the file but only take effect after a restart.' }),
+  }),
+});
+
+builder.mutationField('reloadConfig', (t) =>
+  t.field({
+    type: ConfigReloadRef,
+    authScopes: { admin: true },
+    description:
+      'Re-reads the configuration file and applies its providers, models, routes and guardrail policies; every replica sharing Redis reloads its own file within a second. An invalid file changes nothing.',
+    resolve: async (_r, _a, ctx) => {
+      if (ctx.principal.teamId !== null) throw new AppError('FORBIDDEN', 'Only a global admin can reload the configuration.');
+      if (!ctx.services.reloadConfig) throw new AppError('BAD_USER_INPUT', 'This gateway cannot reload its configuration.');
+      return ctx.services.reloadConfig(ctx.principal);
+    },
+  }),
+);

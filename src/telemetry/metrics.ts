@@ -69,9 +69,11 @@ const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
 export function createGatewayMetrics(deps: MetricsDeps): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const routes = new Set(deps.routes);
-  const providers = new Set(deps.providers);
-  const policies = new Set(deps.guardrailPolicies);
+  // A Set passed in is used as is, so names added by a config reload become label values.
+  const asSet = (v: Iterable<string>) => (v instanceof Set ? (v as Set<string>) : new Set(v));
+  const routes = asSet(deps.routes);
+  const providers = asSet(deps.providers);
+  const policies = asSet(deps.guardrailPolicies);
   const { catalog } = deps;
 
   const modelLabel = (r: RequestRecord): string => {

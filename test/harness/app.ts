@@ -24,13 +24,18 @@ export interface TestApp {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function createTestApp(raw: ConfigInput = { providers: [{ id: 'mock', type: 'mock' }] }, options: { env?: Record<string, string>; store?: DocStore } = {}): Promise<TestApp> {
+export async function createTestApp(
+  raw: ConfigInput = { providers: [{ id: 'mock', type: 'mock' }] },
+  options: { env?: Record<string, string>; store?: DocStore; /** The "file" a config reload reads. */ reload?: () => ConfigInput } = {},
+): Promise<TestApp> {
   const logs: string[] = [];
   // Never spool into the working tree: a fresh temp dir unless the test names one.
   const spoolDir = raw.storage?.spool?.dir ?? mkdtempSync(join(tmpdir(), 'switchyard-spool-'));
-  const config = parseConfig({ ...raw, storage: { ...raw.storage, spool: { ...raw.storage?.spool, dir: spoolDir } } }, options.env ?? {});
+  const parse = (r: ConfigInput) => parseConfig({ ...r, storage: { ...r.storage, spool: { ...r.storage?.spool, dir: spoolDir } } }, options.env ?? {});
+  const config = parse(raw);
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
-  const app = await createApp({ config, logger, ...(options.store && { store: options.store }) });
+  const reload = options.reload;
+  const app = await createApp({ config, logger, ...(options.store && { store: options.store }), ...(reload && { loadConfig: () => parse(reload()) }) });
   const url = await app.listen(0, '127.0.0.1');
   const close = () => app.close();
   return {

@@ -34,6 +34,8 @@ export interface GatewayProcess {
   logLines(): Array<Record<string, unknown>>;
   /** Whether the process has exited (and how). */
   exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Rewrites the process's config file (same server/spool treatment as at start); read again by a reload. */
+  writeConfig(config: Record<string, unknown>): void;
   /** SIGTERM, then SIGKILL after `graceMs` (default 5 s). Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -61,16 +63,19 @@ function installExitHook(): void {
 export async function startGatewayProcess(opts: StartGatewayOptions): Promise<GatewayProcess> {
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), `switchyard-proc-${opts.name}-`));
-  const server = { host: '127.0.0.1', port: 0, ...(opts.config.server as Record<string, unknown> | undefined) };
-  const storage = (opts.config.storage as Record<string, unknown> | undefined) ?? {};
-  const config = {
-    ...opts.config,
-    server,
-    // Each replica spools to its own directory, never into the working tree.
-    storage: { ...storage, spool: { dir: join(dir, 'spool'), ...(storage.spool as Record<string, unknown> | undefined) } },
-  };
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const writeConfig = (raw: Record<string, unknown>) => {
+    const server = { host: '127.0.0.1', port: 0, ...(raw.server as Record<string, unknown> | undefined) };
+    const storage = (raw.storage as Record<string, unknown> | undefined) ?? {};
+    const config = {
+      ...raw,
+      server,
+      // Each replica spools to its own directory, never into the working tree.
+      storage: { ...storage, spool: { dir: join(dir, 'spool'), ...(storage.spool as Record<string, unknown> | undefined) } },
+    };
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+  };
+  writeConfig(opts.config);
 
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, NODE_ENV: 'test' };
   // Nothing of the test runner's own Node setup (loaders, inspector) leaks into the replica.
@@ -185,6 +190,7 @@ export async function startGatewayProcess(opts: StartGatewayOptions): Promise<Ga
     output: () => output,
     logLines: () => lines,
     exited: () => exitInfo,
+    writeConfig,
     stop,
   };
 }

@@ -10,8 +10,7 @@
  *      served;
  *  (d) one budget: spend on A counts against the same budget on B;
  *  (e) one response cache: a temperature-0 answer made on A is a HIT on B, with no upstream attempt.
- * Runtime config changes are not covered: the YAML config is read once at start-up and nothing
- * changes it at runtime (see the todo at the end).
+ *  (f) a config change: Mutation.reloadConfig on A; B reloads its own copy of the file within 1 s.
  */
 import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
@@ -437,8 +436,27 @@ describe('two gateway processes sharing MongoDB and Redis', () => {
     }
   });
 
-  // Nothing in the gateway changes its YAML config at runtime (no reload, no config stored in
-  // MongoDB), so there is no config change to propagate; runtime governance (keys, teams, budgets)
-  // is covered above.
-  it.todo('(f) runtime config changes propagate to every replica (no runtime config changes exist yet)');
+  it('(f) a config reload on A (new model in the file both replicas read) applies on B within 1 s', async () => {
+    const next = replicaConfig();
+    (next.models as unknown[]).push({ name: 'mock-reloaded', provider: 'mock', upstream: 'mock-small', pricing: { input: 2, output: 20 }, maxOutputTokens: 100 });
+    // A rolled-out config file: both replicas' files change, only A is told.
+    a.writeConfig(next);
+    b.writeConfig(next);
+    const body = { model: 'mock-reloaded', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 };
+    expect((await restStatus(b, ADMIN, body)).status).toBe(404);
+    let reload: { version: string; changed: string[]; restartRequired: string[] } | undefined;
+    const p = await measurePropagation(
+      async () => {
+        reload = (await gqlOk(a, ADMIN, 'mutation { reloadConfig { version changed restartRequired } }')).reloadConfig;
+      },
+      async () => (await restStatus(b, ADMIN, body)).status === 200,
+    );
+    expect(reload).toMatchObject({ changed: ['models'], restartRequired: [] });
+    expect((await restStatus(a, ADMIN, body)).status).toBe(200);
+    expect(p.afterResponseMs).toBeLessThan(1_000);
+    figures.configReload = p;
+    // B announces the same version (its file is the same).
+    const logged = await eventually(async () => b.logLines().find((l) => typeof l.msg === 'string' && l.msg.includes('change announced by another replica')), 2_000, 'B log line');
+    expect(logged.version).toBe(reload!.version);
+  });
 });
