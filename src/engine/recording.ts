@@ -14,7 +14,7 @@ export interface RecordSink {
   accepting(): boolean;
 }
 
-export type BaseRecord = Pick<RequestRecord, 'requestId' | 'time' | 'frontDoor' | 'operation' | 'stream' | 'tags' | 'requestedModel' | 'route' | 'keyId' | 'teamId'>;
+export type BaseRecord = Pick<RequestRecord, 'requestId' | 'clientRequestId' | 'time' | 'frontDoor' | 'operation' | 'stream' | 'tags' | 'requestedModel' | 'route' | 'keyId' | 'teamId'>;
 
 export interface RecordFields {
   model?: CatalogModel | undefined;
@@ -42,6 +42,7 @@ export function createRecording(sink: RecordSink, logger: Logger): Recording {
       const key = ctx.principal.kind === 'key';
       return {
         requestId: ctx.requestId,
+        clientRequestId: ctx.clientRequestId,
         time: new Date(ctx.receivedAt),
         frontDoor: ctx.frontDoor,
         operation,
@@ -59,6 +60,7 @@ export function createRecording(sink: RecordSink, logger: Logger): Recording {
       const m = f.model;
       const r: RequestRecord = {
         requestId: base.requestId,
+        clientRequestId: base.clientRequestId,
         time: base.time,
         frontDoor: base.frontDoor,
         operation: base.operation,

@@ -1,6 +1,6 @@
 /** Chat completions: input types, the Completion result, the stream events, and their root fields. */
 import { toAppError, type AppError, type AppErrorCode, APP_ERROR_CODES } from '../engine/app-error.ts';
-import type { CompletionResult, GatewayStream, GatewayStreamEvent } from '../engine/types.ts';
+import type { CompletionResult, GatewayStream, GatewayStreamEvent, RequestContext } from '../engine/types.ts';
 import type { CanonicalRequest, Choice, ToolCall, Usage } from '../providers/canonical.ts';
 import { builder } from './builder.ts';
 import { CacheControlInput, CacheInfoRef, GuardReportRef } from './cache-guard.ts';
@@ -269,9 +269,12 @@ export const CompletionStreamEvent = builder.unionType('CompletionStreamEvent', 
   },
 });
 
-/** Context -> engine request context. */
-export function engineContext(ctx: GraphQLContext) {
-  return { requestId: ctx.requestId, frontDoor: 'graphql' as const, principal: ctx.principal, signal: ctx.signal, receivedAt: ctx.receivedAt, startedAt: ctx.startedAt };
+/**
+ * Context -> engine request context. No `trace`: the observed gateway adds the request scope's
+ * tracer (found by request id) to every engine call, for both front doors.
+ */
+export function engineContext(ctx: GraphQLContext): RequestContext {
+  return { requestId: ctx.requestId, clientRequestId: ctx.clientRequestId, frontDoor: 'graphql', principal: ctx.principal, signal: ctx.signal, receivedAt: ctx.receivedAt, startedAt: ctx.startedAt };
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * The HTTP server: routes /v1/* to the OpenAI-compatible handlers and /graphql to Yoga,
  * enforces the body size limit before anything parses a body, and gives every request an id
- * (the client's `x-request-id` when valid, else a new one; always returned) and an abort signal
- * that fires when the client goes away. Also serves /metrics, /healthz and /readyz, and opens
+ * and an abort signal that fires when the client goes away. The id is always generated here (it
+ * keys the request log, so a client must not choose it); a valid client `x-request-id` is kept
+ * as `clientRequestId`, a correlation id that is logged, recorded and echoed back in
+ * `x-request-id`, with the gateway's own id in `x-switchyard-request-id`. Without one,
+ * `x-request-id` carries the gateway's id. Also serves /metrics, /healthz and /readyz, and opens
  * the per-request observation scope (one log line, metrics, trace span) of every request.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -10,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { AppError, toAppError } from '../engine/app-error.ts';
 import type { RequestContext } from '../engine/types.ts';
+import { CLIENT_REQUEST_ID_RE } from '../store/records.ts';
 import { OPEN_PRINCIPAL, type Authenticator, type Principal } from '../governance/auth.ts';
 import { createDashboardHandler, DASHBOARD_PATH } from './dashboard/index.ts';
 import { executeJsonOperation, type Yoga } from './graphql.ts';
@@ -34,12 +38,13 @@ export interface HttpServerDeps {
   lifecycle?: Lifecycle;
 }
 
-/** A client-supplied request id is used only when it matches this; otherwise one is generated. */
-export const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function requestIdFrom(header: string | string[] | undefined): string {
-  return typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+/** The client's `x-request-id` when valid (a correlation id), else undefined (it is ignored). */
+export function clientRequestIdFrom(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && CLIENT_REQUEST_ID_RE.test(header) ? header : undefined;
 }
+
+/** What `x-request-id` answers: the client's own id when it sent one, else the gateway's. */
+export const shownRequestId = (ids: { requestId: string; clientRequestId?: string | undefined }): string => ids.clientRequestId ?? ids.requestId;
 
 interface Endpoint {
   /** Metrics label. */
@@ -100,25 +105,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function requestContext(res: ServerResponse, frontDoor: RequestContext['frontDoor'], principal: Principal, requestId: string = randomUUID()): RequestContext {
+export function requestContext(res: ServerResponse, frontDoor: RequestContext['frontDoor'], principal: Principal, requestId: string = randomUUID(), clientRequestId?: string): RequestContext {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  return { requestId, frontDoor, principal, signal: controller.signal, receivedAt: Date.now(), startedAt: performance.now() };
+  return { requestId, clientRequestId, frontDoor, principal, signal: controller.signal, receivedAt: Date.now(), startedAt: performance.now() };
 }
 
 export function createHttpServer(deps: HttpServerDeps): Server {
   const { rest, yoga, bodyLimitBytes, logger, auth } = deps;
   const dashboard = createDashboardHandler();
 
-  async function handleRest(req: IncomingMessage, res: ServerResponse, path: string, requestId: string, scope: RequestScope | undefined): Promise<void> {
+  async function handleRest(req: IncomingMessage, res: ServerResponse, path: string, requestId: string, clientRequestId: string | undefined, scope: RequestScope | undefined): Promise<void> {
     let ctx: RequestContext | undefined;
     try {
       // Keys come only from the Authorization header, never from the query string.
       const principal = await auth.authenticate(req.headers.authorization);
       scope?.principal(principal);
-      ctx = requestContext(res, 'rest', principal, requestId);
+      ctx = requestContext(res, 'rest', principal, requestId, clientRequestId);
       if (scope?.trace) ctx.trace = scope.trace;
       let body: unknown;
       if (req.method === 'POST') {
@@ -132,13 +137,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       await rest({ method: req.method ?? 'GET', path, headers: req.headers, body, ctx }, res);
     } catch (err) {
       const e = toAppError(err);
-      if (e.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId, err: e.cause }, 'unexpected error on REST');
+      if (e.code === 'INTERNAL_SERVER_ERROR') logger.error({ requestId, clientRequestId, err: e.cause }, 'unexpected error on REST');
       if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
-      sendError(res, e, requestId);
+      sendError(res, e, shownRequestId({ requestId, clientRequestId }));
     }
   }
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, scope: RequestScope | undefined): Promise<void> {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, clientRequestId: string | undefined, scope: RequestScope | undefined): Promise<void> {
+    const shown = shownRequestId({ requestId, clientRequestId });
     const receivedAt = Date.now();
     const startedAt = performance.now();
     const graphiql = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
@@ -149,7 +155,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       scope?.principal(principal);
     } catch (err) {
       const e = toAppError(err);
-      res.setHeader('x-request-id', requestId);
+      res.setHeader('x-request-id', shown);
       sendJson(res, e.httpStatus, { errors: [{ message: e.message, extensions: e.toExtensions(requestId) }] });
       return;
     }
@@ -159,7 +165,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         raw = await readBody(req, bodyLimitBytes);
       } catch (err) {
         const e = toAppError(err);
-        res.setHeader('x-request-id', requestId);
+        res.setHeader('x-request-id', shown);
         if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
         sendJson(res, e.httpStatus, { errors: [{ message: e.message, extensions: e.toExtensions(requestId) }] });
         return;
@@ -179,9 +185,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         res.on('close', () => {
           if (!res.writableFinished) controller.abort();
         });
-        const result = body === undefined ? undefined : await executeJsonOperation(yoga, body, { requestId, receivedAt, startedAt, principal, signal: controller.signal });
+        const result = body === undefined ? undefined : await executeJsonOperation(yoga, body, { requestId, clientRequestId, receivedAt, startedAt, principal, signal: controller.signal });
         if (result) {
-          res.setHeader('x-request-id', requestId);
+          res.setHeader('x-request-id', shown);
           sendJson(res, 200, result);
           return;
         }
@@ -189,7 +195,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       // Yoga uses a body that is already read (Express-style) instead of the stream.
       (req as IncomingMessage & { body?: Buffer }).body = raw;
     }
-    await yoga.handle(req, res, { requestId, receivedAt, startedAt, principal });
+    await yoga.handle(req, res, { requestId, clientRequestId, receivedAt, startedAt, principal });
   }
 
   async function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpServerDeps['metrics']>): Promise<void> {
@@ -214,23 +220,25 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('x-request-id', requestId);
+    const requestId = randomUUID();
+    const clientRequestId = clientRequestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', clientRequestId ?? requestId);
+    if (clientRequestId !== undefined) res.setHeader('x-switchyard-request-id', requestId);
     deps.lifecycle?.track(res);
     let scope: RequestScope | undefined;
     if (deps.observer) {
       const ep = endpointOf(path);
-      const s = deps.observer.begin({ requestId, frontDoor: ep.frontDoor, method: req.method ?? 'GET', path: ep.path, endpoint: ep.name, headers: req.headers, level: ep.quiet ? 'debug' : 'info' });
+      const s = deps.observer.begin({ requestId, clientRequestId, frontDoor: ep.frontDoor, method: req.method ?? 'GET', path: ep.path, endpoint: ep.name, headers: req.headers, level: ep.quiet ? 'debug' : 'info' });
       // 499: the client went away before a response head was sent.
       res.once('close', () => s.end(res.headersSent ? res.statusCode : 499));
       scope = s;
     }
     if (path.startsWith('/v1/')) {
-      void handleRest(req, res, path, requestId, scope);
+      void handleRest(req, res, path, requestId, clientRequestId, scope);
     } else if (path === '/graphql') {
-      handleGraphQL(req, res, requestId, scope).catch((err) => {
-        logger.error({ requestId, err }, 'graphql handler failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      handleGraphQL(req, res, requestId, clientRequestId, scope).catch((err) => {
+        logger.error({ requestId, clientRequestId, err }, 'graphql handler failed');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
         else res.destroy();
       });
     } else if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {

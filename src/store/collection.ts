@@ -26,6 +26,8 @@ export interface IndexSpec {
   key: Record<string, 1 | -1>;
   name: string;
   unique?: boolean;
+  /** Only documents that have the (single) key field are indexed. */
+  sparse?: boolean;
   /** TTL: documents expire this many seconds after the date in the (single) key field. */
   expireAfterSeconds?: number;
 }

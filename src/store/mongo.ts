@@ -103,6 +103,7 @@ export async function createMongoStore(o: MongoStoreOptions): Promise<MongoStore
           const options = {
             name: spec.name,
             ...(spec.unique && { unique: true }),
+            ...(spec.sparse && { sparse: true }),
             ...(spec.expireAfterSeconds !== undefined && { expireAfterSeconds: spec.expireAfterSeconds }),
           };
           try {

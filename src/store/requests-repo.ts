@@ -4,7 +4,7 @@
  * that need them.
  */
 import type { DocCollection, DocStore, Filter, IndexSpec, InsertManyResult } from './collection.ts';
-import type { RequestRecord } from './records.ts';
+import { CLIENT_REQUEST_ID_RE, type RequestRecord } from './records.ts';
 
 /**
  * Stored documents are validated at the repository boundary, so a bad one is refused alone.
@@ -20,6 +20,7 @@ const GUARD_OUTCOMES = new Set(['pass', 'flagged', 'redacted', 'blocked']);
 
 export function checkRecord(r: RequestRecord): string | undefined {
   if (typeof r.requestId !== 'string' || r.requestId.length < 1 || r.requestId.length > 128) return 'requestId: must be 1-128 characters';
+  if (r.clientRequestId !== undefined && !(typeof r.clientRequestId === 'string' && CLIENT_REQUEST_ID_RE.test(r.clientRequestId))) return 'clientRequestId: must be 1-128 characters of A-Z a-z 0-9 . _ : -';
   if (!(r.time instanceof Date) || Number.isNaN(r.time.getTime())) return 'time: invalid date';
   if (r.frontDoor !== 'graphql' && r.frontDoor !== 'rest') return 'frontDoor: invalid';
   if (r.operation !== 'chat' && r.operation !== 'embedding') return 'operation: invalid';
@@ -79,6 +80,8 @@ export interface RequestFilter {
   frontDoors?: string[] | undefined;
   /** Requests carrying this tag (key validated by the caller as a plain field name). */
   tag?: { key: string; value: string } | undefined;
+  /** Requests sent with this client `x-request-id` (several when the client reused it). */
+  clientRequestId?: string | undefined;
 }
 
 export function requestQuery(f: RequestFilter): Filter {
@@ -97,6 +100,7 @@ export function requestQuery(f: RequestFilter): Filter {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_:-]{0,63}$/.test(f.tag.key)) throw new Error('invalid tag key');
     q[`tags.${f.tag.key}`] = String(f.tag.value);
   }
+  if (f.clientRequestId !== undefined) q.clientRequestId = String(f.clientRequestId);
   return q;
 }
 
@@ -116,6 +120,8 @@ export function requestIndexes(retentionDays: number): IndexSpec[] {
     // _id is the request id: unique by construction, so replays are idempotent.
     { key: { time: -1, _id: -1 }, name: 'time_desc' },
     { key: { time: 1 }, name: 'retention_ttl', expireAfterSeconds: Math.round(retentionDays * 86_400) },
+    // The clientRequestId filter; sparse: most requests carry none.
+    { key: { clientRequestId: 1 }, name: 'client_request_id', sparse: true },
   ];
 }
 

@@ -38,6 +38,7 @@ export function createOtelTracing(o: TracingOptions): Tracing {
             'http.request.method': info.method,
             'http.route': info.path,
             'switchyard.request_id': info.requestId,
+            ...(info.clientRequestId && { 'switchyard.client_request_id': info.clientRequestId }),
             'switchyard.front_door': info.frontDoor,
             'switchyard.transport': info.transport,
           },

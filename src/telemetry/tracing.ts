@@ -10,6 +10,8 @@ import type { FrontDoor, RequestRecord } from '../store/records.ts';
 
 export interface RequestSpanInfo {
   requestId: string;
+  /** The client's own x-request-id, when it sent a valid one. */
+  clientRequestId?: string | undefined;
   frontDoor: FrontDoor | 'other';
   /** http or ws (a GraphQL WebSocket operation). */
   transport: 'http' | 'ws';

@@ -206,6 +206,34 @@ describe.each(subjects)('store contract: $name', (subject) => {
       expect(await repo.findById(makeRecord(502).requestId)).toBeNull();
       expect(await repo.findById(makeRecord(503).requestId)).not.toBeNull();
     });
+
+    it('keeps clientRequestId (shared by several rows when a client reuses it), filters on it, refuses an invalid one', async () => {
+      const repo = createRequestRepository(store, { retentionDays: 3650 });
+      await repo.init();
+      const res = await repo.insertMany([
+        makeRecord(600, { clientRequestId: 'client:retry.1' }),
+        makeRecord(601, { clientRequestId: 'client:retry.1' }),
+        makeRecord(602, { clientRequestId: 'other-1' }),
+        makeRecord(603, { clientRequestId: 'has space' }),
+        makeRecord(604, { clientRequestId: 'x'.repeat(129) }),
+        makeRecord(605),
+      ]);
+      expect(res.insertedCount).toBe(4);
+      expect(res.errors.map((e) => [e.index, e.duplicate])).toEqual(
+        expect.arrayContaining([
+          [3, false],
+          [4, false],
+        ]),
+      );
+      expect(res.errors.every((e) => e.message.includes('clientRequestId'))).toBe(true);
+      expect(await repo.findById(makeRecord(600).requestId)).toEqual(makeRecord(600, { clientRequestId: 'client:retry.1' }));
+      expect((await repo.findById(makeRecord(605).requestId))?.clientRequestId).toBeUndefined();
+      const window = { from: makeRecord(600).time, to: new Date(makeRecord(610).time) };
+      const page = await repo.page({ first: 10, filter: { ...window, clientRequestId: 'client:retry.1' } });
+      expect(page.items.map((r) => r.requestId)).toEqual([makeRecord(601).requestId, makeRecord(600).requestId]);
+      expect((await repo.page({ first: 10, filter: { ...window, clientRequestId: 'nobody' } })).items).toEqual([]);
+      record('clientRequestId', page.items.map((r) => r.requestId));
+    });
   });
 
   describe('rollup repository', () => {
@@ -255,7 +283,7 @@ describe('embedded and MongoDB give identical results', () => {
     const embedded = outcomes.get('embedded');
     const mongo = outcomes.get('mongodb');
     expect(embedded).toBeDefined();
-    expect(Object.keys(embedded!)).toEqual(['find', 'pages', 'rollups']);
+    expect(Object.keys(embedded!)).toEqual(['find', 'pages', 'clientRequestId', 'rollups']);
     expect(mongo).toEqual(embedded);
   });
 });

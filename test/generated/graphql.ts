@@ -178,6 +178,8 @@ export type RecorderState =
 
 /** Typed filters only. The window defaults to the last 24 hours and is clamped to the retention period. */
 export type RequestFilter = {
+  /** Requests sent with this x-request-id (one per request the client made with it). */
+  clientRequestId?: string | null | undefined;
   from?: string | null | undefined;
   frontDoors?: Array<FrontDoor> | null | undefined;
   keyIds?: Array<string> | null | undefined;

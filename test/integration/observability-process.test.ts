@@ -53,6 +53,8 @@ describe('gateway process', () => {
       body: JSON.stringify({ model: 'mock-small', stream: true, max_tokens: 12, messages: [{ role: 'user', content: 'hello there' }] }),
     });
     expect(res.headers.get('x-request-id')).toBe('sigterm-stream-1');
+    const requestId = res.headers.get('x-switchyard-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = decoder.decode((await reader.read()).value);
@@ -69,9 +71,9 @@ describe('gateway process', () => {
     expect(gw.exited()).toEqual({ code: 0, signal: null });
 
     const lines = gw.logLines();
-    const request = lines.filter((l) => l.requestId === 'sigterm-stream-1');
+    const request = lines.filter((l) => l.clientRequestId === 'sigterm-stream-1');
     expect(request).toHaveLength(1);
-    expect(request[0]).toMatchObject({ msg: 'request', outcome: 'success', status: 200, model: 'mock-small' });
+    expect(request[0]).toMatchObject({ msg: 'request', requestId, outcome: 'success', status: 200, model: 'mock-small' });
     expect(lines.some((l) => l.msg === 'exporting traces over OTLP/HTTP')).toBe(true);
     // The spans of the drained stream were exported before exit.
     expect(spanNames).toContain('POST /v1/chat/completions');

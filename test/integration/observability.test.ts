@@ -3,7 +3,8 @@
  * known traffic pattern (and its cardinality against many keys); an OpenTelemetry trace
  * exported to an in-test OTLP/HTTP receiver (request span continuing the caller's traceparent,
  * one child per upstream attempt with GenAI attributes); exactly one allow-listed log line per
- * request, never a key; x-request-id accepted or replaced and returned; /healthz and /readyz
+ * request, never a key; a client's x-request-id kept as a correlation id (echoed, logged and
+ * recorded as clientRequestId) while the request id is always the gateway's; /healthz and /readyz
  * (breakers all open, MongoDB cut with the spool filling); graceful shutdown finishing a stream.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -109,6 +110,15 @@ async function readSse(res: Response): Promise<string[]> {
 }
 
 const CREATE = 'mutation($i: CompletionInput!) { createCompletion(input: $i) { requestId model content } }';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The gateway's own request id of a response to a request that sent x-request-id. */
+function internalId(res: Response): string {
+  const id = res.headers.get('x-switchyard-request-id');
+  expect(id).toMatch(UUID);
+  return id!;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -290,8 +300,10 @@ describe('OpenTelemetry tracing', () => {
       const spans = await eventually(() => (receiver.spans.length >= 3 ? receiver.spans : undefined), 5_000);
       expect(receiver.contentTypes.every((t) => t.startsWith('application/json'))).toBe(true);
 
-      const root = spans.find((s) => attr(s, 'switchyard.request_id') === 'traced-request-1')!;
+      expect(res.headers.get('x-request-id')).toBe('traced-request-1');
+      const root = spans.find((s) => attr(s, 'switchyard.request_id') === internalId(res))!;
       expect(root).toBeDefined();
+      expect(attr(root, 'switchyard.client_request_id')).toBe('traced-request-1');
       expect(root.traceId).toBe(traceId);
       expect(root.parentSpanId).toBe(parentId);
       expect(root.name).toBe('POST /v1/chat/completions');
@@ -330,7 +342,9 @@ describe('OpenTelemetry tracing', () => {
       const s = await rest(gw, chat('mock-small', { stream: true, stream_options: { include_usage: true } }), { 'x-request-id': 'traced-stream-1' });
       expect((await readSse(s)).at(-1)).toBe('[DONE]');
       await gw.app.telemetry.tracing!.flush();
-      const streamRoot = await eventually(() => receiver.spans.find((x) => attr(x, 'switchyard.request_id') === 'traced-stream-1'), 5_000);
+      const streamId = internalId(s);
+      const streamRoot = await eventually(() => receiver.spans.find((x) => attr(x, 'switchyard.request_id') === streamId), 5_000);
+      expect(attr(streamRoot, 'switchyard.client_request_id')).toBe('traced-stream-1');
       expect(streamRoot.traceId).not.toBe(traceId);
       expect(streamRoot.parentSpanId ?? '').toBe('');
       const streamChild = receiver.spans.filter((x) => x.parentSpanId === streamRoot.spanId);
@@ -352,6 +366,7 @@ const ALLOWED_LOG_FIELDS = new Set([
   'service',
   'msg',
   'requestId',
+  'clientRequestId',
   'frontDoor',
   'transport',
   'method',
@@ -405,15 +420,18 @@ describe('request logs and x-request-id', () => {
     return line!;
   };
 
-  it('REST: uses a valid client x-request-id everywhere (header, log line, request log document), one line with the allow-listed fields', async () => {
+  it('REST: a valid client x-request-id is echoed and kept as clientRequestId; the request id is the gateway\'s (header, log line, request log document), one line with the allow-listed fields', async () => {
     const id = 'client-req.42:abc_DEF-1';
     const res = await rest(gw, chat('model-a', { temperature: 0.5 }), { 'x-request-id': id }, key.secret);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe(id);
-    const line = await oneLine(id);
+    const internal = internalId(res);
+    expect((await res.json()).id).toBe(`chatcmpl-${internal}`);
+    const line = await oneLine(internal);
     expect(line).toMatchObject({
       msg: 'request',
-      requestId: id,
+      requestId: internal,
+      clientRequestId: id,
       frontDoor: 'rest',
       transport: 'http',
       method: 'POST',
@@ -429,69 +447,109 @@ describe('request logs and x-request-id', () => {
       costMicros: 22,
       attempts: 1,
     });
+    expect(linesWith(id)).toHaveLength(1);
     expect(line.latencyMs).toEqual(expect.any(Number));
-    const row = await eventually(() => gw.app.services.requests.findById(id));
-    expect(row.requestId).toBe(id);
+    const row = await eventually(() => gw.app.services.requests.findById(internal));
+    expect(row.requestId).toBe(internal);
+    expect(row.clientRequestId).toBe(id);
     expect(row.keyId).toBe(key.id);
+    expect(await gw.app.services.requests.findById(id)).toBeNull();
   });
 
-  it('replaces an invalid x-request-id with a generated one', async () => {
+  it('REST: the same client x-request-id sent twice gives two request rows (nothing dropped as a duplicate), both found by the clientRequestId filter', async () => {
+    const id = 'client-retry-7';
+    const first = await rest(gw, chat('model-a', { temperature: 0.5 }), { 'x-request-id': id }, key.secret);
+    const second = await rest(gw, chat('model-a', { temperature: 0.5 }), { 'x-request-id': id }, key.secret);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect([first.headers.get('x-request-id'), second.headers.get('x-request-id')]).toEqual([id, id]);
+    const ids = [internalId(first), internalId(second)];
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const internal of ids) {
+      const row = await eventually(() => gw.app.services.requests.findById(internal));
+      expect(row).toMatchObject({ requestId: internal, clientRequestId: id, keyId: key.id, status: 'success' });
+      expect((await oneLine(internal)).clientRequestId).toBe(id);
+    }
+    expect(linesWith(id)).toHaveLength(2);
+    const { body } = await gql(gw, 'query($f: RequestFilter) { requests(first: 10, filter: $f) { edges { node { requestId clientRequestId } } } }', { f: { clientRequestId: id } });
+    expect(body.errors).toBeUndefined();
+    const nodes = body.data.requests.edges.map((e: { node: unknown }) => e.node);
+    expect(nodes).toHaveLength(2);
+    expect(new Set(nodes.map((n: { requestId: string }) => n.requestId))).toEqual(new Set(ids));
+    expect(nodes.every((n: { clientRequestId: string }) => n.clientRequestId === id)).toBe(true);
+  });
+
+  it('ignores an invalid x-request-id: x-request-id is the generated id, with no clientRequestId', async () => {
     for (const bad of ['has space', 'x'.repeat(129), 'semi;colon', '']) {
       const res = await rest(gw, chat('model-a', { temperature: 0.5 }), { 'x-request-id': bad }, key.secret);
       expect(res.status).toBe(200);
       const id = res.headers.get('x-request-id')!;
-      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-      expect((await oneLine(id)).requestId).toBe(id);
+      expect(id).toMatch(UUID);
+      expect(res.headers.get('x-switchyard-request-id')).toBeNull();
+      const line = await oneLine(id);
+      expect(line.requestId).toBe(id);
+      expect(line.clientRequestId).toBeUndefined();
+      expect((await eventually(() => gw.app.services.requests.findById(id))).clientRequestId).toBeUndefined();
       if (bad) expect(gw.logs.some((l) => l.includes(bad))).toBe(false);
     }
   });
 
-  it('GraphQL: the id is returned and logged once, for completions and for plain queries', async () => {
+  it('GraphQL: the client id is echoed and logged beside the gateway id, once, for completions and for plain queries', async () => {
     const c = await gql(gw, CREATE, { i: { model: 'model-a', messages: [{ role: 'USER', content: 'hi' }] } }, { 'x-request-id': 'gql-completion-1' }, key.secret);
     expect(c.body.errors).toBeUndefined();
     expect(c.res.headers.get('x-request-id')).toBe('gql-completion-1');
-    expect(c.body.data.createCompletion.requestId).toBe('gql-completion-1');
-    expect(await oneLine('gql-completion-1')).toMatchObject({ frontDoor: 'graphql', path: '/graphql', status: 200, keyId: key.id, model: 'model-a', provider: 'good', inputTokens: 10, outputTokens: 3, costMicros: 22 });
+    const completion = internalId(c.res);
+    expect(c.body.data.createCompletion.requestId).toBe(completion);
+    expect(await oneLine(completion)).toMatchObject({ requestId: completion, clientRequestId: 'gql-completion-1', frontDoor: 'graphql', path: '/graphql', status: 200, keyId: key.id, model: 'model-a', provider: 'good', inputTokens: 10, outputTokens: 3, costMicros: 22 });
+    expect(await eventually(() => gw.app.services.requests.findById(completion))).toMatchObject({ requestId: completion, clientRequestId: 'gql-completion-1', frontDoor: 'graphql' });
 
     const q = await gql(gw, '{ models { name } }', undefined, { 'x-request-id': 'gql-query-1' }, key.secret);
     expect(q.res.headers.get('x-request-id')).toBe('gql-query-1');
-    const line = await oneLine('gql-query-1');
-    expect(line).toMatchObject({ frontDoor: 'graphql', status: 200, keyId: key.id });
+    const line = await oneLine(internalId(q.res));
+    expect(line).toMatchObject({ clientRequestId: 'gql-query-1', frontDoor: 'graphql', status: 200, keyId: key.id });
     expect(line.model).toBeUndefined();
 
-    // Through Yoga itself (GET): same id.
+    // Errors carry the gateway's id (the one that finds the request).
+    const bad = await gql(gw, '{ noSuchField }', undefined, { 'x-request-id': 'gql-error-1' }, key.secret);
+    expect(bad.res.headers.get('x-request-id')).toBe('gql-error-1');
+    expect(bad.body.errors?.[0]?.extensions?.requestId).toBe(internalId(bad.res));
+
+    // Through Yoga itself (GET): same headers.
     const get = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ models { name } }')}`, { headers: { authorization: `Bearer ${key.secret}`, 'x-request-id': 'gql-get-1', accept: 'application/json' } });
     expect(get.headers.get('x-request-id')).toBe('gql-get-1');
-    await oneLine('gql-get-1');
+    expect((await oneLine(internalId(get))).clientRequestId).toBe('gql-get-1');
   });
 
   it('logs refusals and failures once: 401, guardrail block, provider error, unknown path', async () => {
     const unauth = await rest(gw, chat('model-a'), { 'x-request-id': 'unauth-1' }, 'sy-not-a-real-key');
     expect(unauth.status).toBe(401);
     expect(unauth.headers.get('x-request-id')).toBe('unauth-1');
-    expect(await oneLine('unauth-1')).toMatchObject({ status: 401, frontDoor: 'rest' });
+    expect(await oneLine(internalId(unauth))).toMatchObject({ status: 401, frontDoor: 'rest', clientRequestId: 'unauth-1' });
 
     const blocked = await rest(gw, { model: 'model-a', messages: [{ role: 'user', content: 'forbidden-word' }] }, { 'x-request-id': 'blocked-1' }, key.secret);
     expect(blocked.status).toBe(400);
-    expect(await oneLine('blocked-1')).toMatchObject({ status: 400, outcome: 'error', errorCode: 'POLICY_VIOLATION', guardrails: 'blocked', keyId: key.id });
+    expect(blocked.headers.get('x-request-id')).toBe('blocked-1');
+    expect(await oneLine(internalId(blocked))).toMatchObject({ status: 400, outcome: 'error', errorCode: 'POLICY_VIOLATION', guardrails: 'blocked', keyId: key.id, clientRequestId: 'blocked-1' });
 
     const failed = await rest(gw, chat('model-b'), { 'x-request-id': 'failed-1' }, key.secret);
     expect(failed.status).toBe(502);
-    expect(await oneLine('failed-1')).toMatchObject({ status: 502, outcome: 'error', errorCode: 'PROVIDER_ERROR', model: 'model-b', provider: 'broken' });
+    expect(await oneLine(internalId(failed))).toMatchObject({ status: 502, outcome: 'error', errorCode: 'PROVIDER_ERROR', model: 'model-b', provider: 'broken', clientRequestId: 'failed-1' });
 
     const unknown = await fetch(`${gw.url}/no/such/path?token=abc`, { headers: { 'x-request-id': 'unknown-path-1' } });
     expect(unknown.status).toBe(404);
-    expect(await oneLine('unknown-path-1')).toMatchObject({ status: 404, path: 'other' });
+    expect(unknown.headers.get('x-request-id')).toBe('unknown-path-1');
+    expect(await oneLine(internalId(unknown))).toMatchObject({ status: 404, path: 'other', clientRequestId: 'unknown-path-1' });
     expect(gw.logs.some((l) => l.includes('token=abc'))).toBe(false);
   });
 
   it('a stream the client abandons gets one line, written when it settles', async () => {
     const res = await rest(gw, chat('mock-small', { stream: true, max_tokens: 40 }), { 'x-request-id': 'abandoned-1' }, key.secret);
+    expect(res.headers.get('x-request-id')).toBe('abandoned-1');
+    const internal = internalId(res);
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
-    const line = await oneLine('abandoned-1');
-    expect(line).toMatchObject({ frontDoor: 'rest', stream: true, outcome: 'aborted', model: 'mock-small', provider: 'mock' });
+    const line = await oneLine(internal);
+    expect(line).toMatchObject({ clientRequestId: 'abandoned-1', frontDoor: 'rest', stream: true, outcome: 'aborted', model: 'mock-small', provider: 'mock' });
   });
 
   it('never logs a virtual key, the admin key or a provider key', () => {
@@ -612,9 +670,9 @@ describe('graceful shutdown', () => {
     await closing;
     expect(closedAt).toBeGreaterThanOrEqual(streamEndedAt - 5);
     expect(streamEndedAt - t0).toBeGreaterThan(500); // the stream really was in flight for a while
-    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.requestId === 'draining-stream-1');
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.clientRequestId === 'draining-stream-1');
     expect(line).toHaveLength(1);
-    expect(line[0]).toMatchObject({ outcome: 'success', status: 200 });
+    expect(line[0]).toMatchObject({ requestId: internalId(res), outcome: 'success', status: 200 });
   });
 
   it('cuts what is still running when the grace period is over', async () => {

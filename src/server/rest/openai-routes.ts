@@ -72,7 +72,7 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
     if (!body.stream) {
       const result = await gateway.complete(request, req.ctx);
       return sendJson(res, 200, toChatCompletion(result), {
-        'x-request-id': result.requestId,
+        'x-request-id': req.ctx.clientRequestId ?? result.requestId,
         'x-switchyard-provider': result.provider,
         'x-switchyard-model': result.model,
         'x-switchyard-cost-micros': String(result.costMicros),
@@ -81,13 +81,13 @@ export function createOpenAIRoutes(deps: RestDeps): RestHandler {
     }
     const stream = await gateway.stream(request, req.ctx);
     for (const [k, v] of Object.entries(cacheHeaders(stream.cache))) res.setHeader(k, v);
-    await writeStream(res, stream, body.stream_options?.include_usage === true);
+    await writeStream(res, stream, body.stream_options?.include_usage === true, req.ctx.clientRequestId);
   }
 
   async function embeddings(req: RestRequest, res: ServerResponse): Promise<void> {
     const body = parseBody(embeddingRequestSchema, req.body);
     const result = await gateway.embed(toCanonicalEmbedding(body), req.ctx);
-    setGatewayHeaders(res, result.requestId, result.provider, result.model);
+    setGatewayHeaders(res, req.ctx.clientRequestId ?? result.requestId, result.provider, result.model);
     res.setHeader('x-switchyard-cost-micros', String(result.costMicros));
     sendJson(res, 200, {
       object: 'list',
@@ -139,8 +139,9 @@ function requireMethod(actual: string, expected: string): void {
   if (actual !== expected) throw new AppError('NOT_FOUND', `Use ${expected} for this endpoint.`);
 }
 
-function setGatewayHeaders(res: ServerResponse, requestId: string, provider: string, model: string): void {
-  res.setHeader('x-request-id', requestId);
+/** `shownId`: the client's own x-request-id when it sent one, else the request id. */
+function setGatewayHeaders(res: ServerResponse, shownId: string, provider: string, model: string): void {
+  res.setHeader('x-request-id', shownId);
   res.setHeader('x-switchyard-provider', provider);
   res.setHeader('x-switchyard-model', model);
 }
@@ -183,8 +184,8 @@ function toChatCompletion(r: CompletionResult) {
  * Writes a gateway stream as OpenAI chat.completion.chunk SSE. A failed stream ends with an
  * error chunk and no [DONE], so clients never mistake it for a complete answer.
  */
-async function writeStream(res: ServerResponse, stream: GatewayStream, includeUsage: boolean): Promise<void> {
-  setGatewayHeaders(res, stream.requestId, stream.provider, stream.model);
+async function writeStream(res: ServerResponse, stream: GatewayStream, includeUsage: boolean, clientRequestId: string | undefined): Promise<void> {
+  setGatewayHeaders(res, clientRequestId ?? stream.requestId, stream.provider, stream.model);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const head = `{"id":"chatcmpl-${stream.requestId}","object":"chat.completion.chunk","created":${stream.created},"model":${JSON.stringify(stream.model)},"system_fingerprint":null,"choices":`;
   const tail = includeUsage ? ',"usage":null}' : '}';
@@ -237,13 +238,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** OpenAI-style error response. */
-export function sendError(res: ServerResponse, err: AppError, requestId: string): void {
+/** OpenAI-style error response; `shownId` is what x-request-id answers (the client's id when it sent one). */
+export function sendError(res: ServerResponse, err: AppError, shownId: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.setHeader('x-request-id', requestId);
+  res.setHeader('x-request-id', shownId);
   if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
   sendJson(res, err.httpStatus, err.toOpenAIBody());
 }
