@@ -84,7 +84,7 @@ describe('createDenyTermsDetector', () => {
     let count = 0;
     const ms = elapsedMs(() => (count = d.detect(text).length));
     expect(count).toBe(2000);
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1000); // linear: a few ms; backtracking: seconds or more
   });
 });
 
@@ -114,7 +114,7 @@ describe('createDenyPatternsDetector', () => {
     let findings = -1;
     const ms = elapsedMs(() => (findings = evil.detect(text).length));
     expect(findings).toBe(0);
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1000); // linear: a few ms; backtracking: seconds or more
   });
 
   it('scans long inputs in overlapping windows, so nothing past the first window is missed', () => {
