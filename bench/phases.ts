@@ -130,12 +130,37 @@ async function paired(targets: Array<{ key: string; t: Loadable; expect?: Expect
   };
 }
 
-async function latencyC1(targets: Array<{ key: string; t: Loadable; expect?: Expect }>, o: PhaseOptions, what: string): Promise<Map<string, LoadStats>> {
+/** Event-loop delay of a Switchyard child during a c1 run, and the longest usage-batch call. */
+export interface C1Loop {
+  p50: number;
+  p99: number;
+  max: number;
+  batchMaxMs: number;
+  gc?: { count: number; totalMs: number; maxMs: number };
+}
+
+/**
+ * Concurrency-1 latency per target; for the keys in `observe` (Switchyard children) also the
+ * event-loop delay and the longest synchronous usage-batch call during the run.
+ */
+async function latencyC1(
+  targets: Array<{ key: string; t: Loadable; expect?: Expect }>,
+  o: PhaseOptions,
+  what: string,
+  observe: readonly string[] = [],
+  loops?: Map<string, C1Loop>,
+): Promise<Map<string, LoadStats>> {
   const out = new Map<string, LoadStats>();
   for (const { key, t, expect } of targets) {
     log(`${what}: latency ${t.label} (${o.c1Duration}s @ c1)`);
     await warm(t, 1, 0.5, expect ?? 'each');
+    const watch = observe.includes(key) && t.child;
+    if (watch) await ask(t.child!, { type: 'eld-reset' }, 'eld-reset-done');
     out.set(key, statsOf([await autocannonRun(t, 1, o.c1Duration)], 1, expect ?? 'each'));
+    if (watch && loops) {
+      const r = await ask<{ eld: { p50: number; p99: number; max: number }; timings: Record<string, { maxMs: number }>; gc?: C1Loop['gc'] }>(t.child!, { type: 'eld' }, 'eld');
+      loops.set(key, { ...r.eld, batchMaxMs: Math.max(0, ...Object.values(r.timings).map((x) => x.maxMs)), ...(r.gc && { gc: r.gc }) });
+    }
   }
   return out;
 }
@@ -358,7 +383,8 @@ export async function everythingPhase(
   const labels = new Map(targets.map((x) => [x.key, x.t.label]));
 
   const sat = await paired(targets, o, 'everything');
-  const c1 = await latencyC1(targets, o, 'everything');
+  const loops = new Map<string, C1Loop>();
+  const c1 = await latencyC1(targets, o, 'everything', ['rest', 'everything'], loops);
   const failures = collectFailures('everything', labels, ['saturation', sat.stats], ['c1', c1]);
   const stats = await ask<{ recorder: { written: number; queued: number; dropped: number; rejected: number }; flushed: boolean }>(everything, { type: 'stats' }, 'stats', 60_000);
   const metricsAfter = metricsOn ? await (await fetch(`${everything.url}/metrics`)).text() : '';
@@ -405,6 +431,20 @@ export async function everythingPhase(
       (metricsOn ? `; \`switchyard_requests_total\` sums to ${f0(metricsRequests)}.` : '.'),
     '',
   );
+  if (loops.size) {
+    lines.push(
+      'Event loop during the c1 runs (perf_hooks, 1 ms resolution; batch = the longest synchronous usage-batch call on the embedded store): ' +
+        [...loops]
+          .map(
+            ([k, l]) =>
+              `${labels.get(k)}: delay p50 ${f2(l.p50)} / p99 ${f2(l.p99)} / max ${f2(l.max)} ms, batch max ${f2(l.batchMaxMs)} ms` +
+              (l.gc ? `, ${f0(l.gc.count)} GC pauses (${f0(l.gc.totalMs)} ms in all, longest ${f2(l.gc.maxMs)} ms)` : ''),
+          )
+          .join('; ') +
+        '.',
+      '',
+    );
+  }
   const goals: Goal[] = [
     { name: 'Everything on: REST req/s ÷ Portkey req/s', shown: showRatio(vsPortkey, times, o.rounds), goal: '≥ 3×', pass: vsPortkey === undefined ? undefined : vsPortkey.median >= 3 },
     { name: 'Everything on: added p99 latency @c1 vs direct', shown: addedP99 === undefined ? 'n/a' : `${signed(addedP99, 3)} ms (p50 ${signed(addedP50, 3)} ms)`, goal: '< 2 ms', pass: addedP99 === undefined ? undefined : addedP99 < 2 },
@@ -414,7 +454,7 @@ export async function everythingPhase(
     lines,
     goals,
     failures,
-    json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), vsPortkey, vsPass, vsRest, addedP99, addedP50, metrics: metricsOn, metricsRequests, recorder: stats.recorder },
+    json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), c1EventLoop: Object.fromEntries(loops), vsPortkey, vsPass, vsRest, addedP99, addedP50, metrics: metricsOn, metricsRequests, recorder: stats.recorder },
   };
 }
 

@@ -23,7 +23,7 @@
  * {type:'info'} answers {type:'info', profile, virtualKey?, probeKeys?, metrics, notes}.
  */
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { DocStore } from '../src/store/collection.ts';
@@ -198,11 +198,21 @@ rollups.apply = timeSync('rollups.apply', rollups.apply.bind(rollups), (records)
 // Event-loop delay: at concurrency 1 the loop is mostly idle, so delays are blocking work.
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
+// GC pauses since the last eld-reset (they show up as event-loop delay too).
+const gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += e.duration;
+    if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 process.on('message', (m: { type?: string } | undefined) => {
   if (m?.type === 'eld-reset') {
     eld.reset();
     for (const t of Object.values(timings)) t.maxMs = 0;
+    Object.assign(gc, { count: 0, totalMs: 0, maxMs: 0 });
     process.send?.({ type: 'eld-reset-done' });
   } else if (m?.type === 'eld') {
     const ms = (ns: number) => ns / 1e6;
@@ -210,6 +220,7 @@ process.on('message', (m: { type?: string } | undefined) => {
       type: 'eld',
       eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean) },
       timings: structuredClone(timings),
+      gc: { ...gc },
     });
   } else if (m?.type === 'heap') {
     // Heap still reachable after a full GC (the process runs with --expose-gc): what the
