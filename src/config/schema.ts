@@ -430,7 +430,7 @@ export const configSchema = z.strictObject({
       /** Policies applied to every request. */
       default: z.array(id).default([]),
       /** Streamed answers checked by output rules are held back by up to this many characters, so a match is caught before it is sent. */
-      streamWindowChars: z.number().int().min(16).max(4_096).default(128),
+      streamWindowChars: z.number().int().min(32).max(4_096).default(128),
     })
     .prefault({}),
   providers: z.array(providerSchema).default([]),

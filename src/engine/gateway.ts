@@ -6,7 +6,7 @@
  * handed to the recorder and never awaited.
  */
 import type { Logger } from 'pino';
-import type { CanonicalRequest, EmbeddingRequest, Usage } from '../providers/canonical.ts';
+import type { CanonicalRequest, Choice, EmbeddingRequest, Usage } from '../providers/canonical.ts';
 import { ProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { costMicros } from '../pricing/cost.ts';
@@ -73,6 +73,8 @@ export interface Prepared {
   guard: GuardState | undefined;
   /** The cache lookup, once made. */
   cache?: CacheLookup;
+  /** A cache hit's choices after today's output rules, placeholders restored. */
+  cachedChoices?: Choice[];
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -207,6 +209,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function lookupCache(p: Prepared, ctx: RequestContext): Promise<CacheLookup | undefined> {
     if (!deps.cache) return undefined;
     p.cache = await deps.cache.lookup(p.request, p.route, ctx.principal, ctx.signal);
+    const hit = p.cache.hit;
+    if (hit && p.guard) {
+      // Stored answers meet today's output rules too (a policy may have been added since).
+      try {
+        const out = p.guard.set.checkOutput(cachedChoices(hit, (t) => t), p.guard.restore);
+        p.cachedChoices = out.choices;
+        p.guard.decisions.push(...out.decisions);
+      } catch (err) {
+        if (!(err instanceof GuardViolation)) throw err;
+        p.cache = { ...p.cache, hit: undefined, record: { status: 'miss' } };
+      }
+    }
     return p.cache;
   }
 
@@ -214,7 +228,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   function cacheHit(p: Prepared, ctx: RequestContext, lookup: CacheLookup): CompletionResult {
     const a = lookup.hit!;
     const model = catalog.get(a.model);
-    const choices = cachedChoices(a, restoreWith(p.guard));
+    const choices = p.cachedChoices ?? cachedChoices(a, restoreWith(p.guard));
     const latencyMs = performance.now() - ctx.startedAt;
     record(baseRecord(ctx, p.request, 'chat', false, p.route), ctx, {
       model,
@@ -241,7 +255,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     };
   }
 
-  const streamDeps = { attemptDeps, health, recording, requestFor };
+  const streamDeps = { attemptDeps, health, recording, requestFor, logger };
 
   return {
     async complete(req, ctx): Promise<CompletionResult> {
@@ -296,7 +310,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
         const guardrails = guardRecord(p.guard, decisions);
         record(baseRecord(ctx, req, 'chat', false, p.route), ctx, { ...fields, status: 'success', finishReason: res.choices[0]?.finishReason, guardrails });
-        lookup?.save({ requestId: ctx.requestId, model: model.name, upstreamModel: res.model || model.upstream, provider: model.provider, choices: masked, usage, costMicros: cost });
+        // costMicros: what the answer cost to make (not the lookup's embedding call).
+        lookup?.save({ requestId: ctx.requestId, model: model.name, upstreamModel: res.model || model.upstream, provider: model.provider, choices: masked, usage, costMicros: cost - lookup.extraCostMicros });
         return {
           requestId: ctx.requestId,
           id: res.id,

@@ -32,7 +32,7 @@ export function chunkText(text: string, size = 24): string[] {
 
 export function replayStream(deps: { recording: Recording; catalog: Catalog }, p: Prepared, ctx: RequestContext, lookup: CacheLookup): GatewayStream {
   const a = lookup.hit!;
-  const choices = cachedChoices(a, restoreWith(p.guard));
+  const choices = p.cachedChoices ?? cachedChoices(a, restoreWith(p.guard));
   let ttftMs: number | undefined;
   let done = false;
 

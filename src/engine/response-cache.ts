@@ -81,10 +81,9 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
     async lookup(req, route, principal, signal) {
       const control = req.cache ?? { mode: 'default' as const };
       if (control.mode === 'bypass') return { ...NOT_APPLICABLE, record: { status: 'bypass' } };
-      if (control.mode === 'default') {
-        const mode = route.cache.mode;
-        if (mode === 'off' || (mode === 'deterministic' && req.temperature !== 0)) return NOT_APPLICABLE;
-      }
+      // A route whose cache is off is never cached, whatever the request asks.
+      if (route.cache.mode === 'off') return NOT_APPLICABLE;
+      if (control.mode === 'default' && route.cache.mode === 'deterministic' && req.temperature !== 0) return NOT_APPLICABLE;
       const ttlMs = Math.min(control.ttlSeconds !== undefined ? control.ttlSeconds * 1000 : route.cache.ttlMs, o.maxTtlMs);
       const ns = namespace(principal);
       const key = exactCacheKey(ns, req);
@@ -96,9 +95,12 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
 
       const save = (answer: Omit<CachedAnswer, 'v' | 'createdAt'>) => {
         const value: CachedAnswer = { v: 1, createdAt: Date.now(), ...answer };
-        void o.store.set(key, value, ttlMs).then(() => {
-          if (contextKey && vector) return o.semantic.add(contextKey, vector, key, ttlMs);
-        });
+        void o.store
+          .set(key, value, ttlMs)
+          .then(() => {
+            if (contextKey && vector) return o.semantic.add(contextKey, vector, key, ttlMs);
+          })
+          .catch((err: unknown) => o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'answer not cached'));
       };
 
       if (!refresh) {

@@ -16,7 +16,8 @@ import { AppError, toAppError } from './app-error.ts';
 import { linkSignals } from '../util/signals.ts';
 import { attemptRecord, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult, type CallTarget } from './attempts.ts';
 import type { Admission } from '../governance/governance.ts';
-import { GuardViolation } from '../guard/policy.ts';
+import type { Logger } from 'pino';
+import { GuardViolation, type GuardDecision } from '../guard/policy.ts';
 import { guardRecord } from './guarding.ts';
 import type { Prepared } from './gateway.ts';
 import type { Recording } from './recording.ts';
@@ -39,6 +40,7 @@ export interface StreamDeps {
   health: HealthTracker;
   recording: Recording;
   requestFor(p: Prepared, model: CatalogModel): CanonicalRequest;
+  logger: Logger;
 }
 
 const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call' || e.type === 'finish';
@@ -142,12 +144,15 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
   const { iterator: upstream, buffered, abort, request } = opened.value;
   const attempts = opened.attempts;
   const reason = p.plan.attempts.find((a) => a.model === model)?.reason;
-  const extraCost = attempts.reduce((s, a) => s + (a.costMicros ?? 0), 0);
+  // Failed attempts before this one, and the embedding call of a semantic cache lookup.
+  const extraCost = attempts.reduce((s, a) => s + (a.costMicros ?? 0), 0) + (p.cache?.extraCostMicros ?? 0);
   const texts: string[] = [];
   /** Upstream text per choice index (for the cache). */
   const contents: string[] = [];
   const toolCalls: ToolCall[] = [];
   const guard = p.guard?.set.streamGuard(p.guard.restore);
+  /** Decisions of output rules on tool-call arguments (checked whole, when their choice ends). */
+  const toolDecisions: GuardDecision[] = [];
   let violation: GuardViolation | undefined;
   const reported: ReportedUsage = {};
   const finishes: FinishReason[] = [];
@@ -172,7 +177,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
       deps.health.failure(model.provider, code);
       if (error.cause) deps.attemptDeps.breakers.failure(model.name);
     }
-    const decisions = p.guard && [...p.guard.decisions, ...(violation?.decisions ?? guard?.decisions() ?? [])];
+    const decisions = p.guard && [...p.guard.decisions, ...(violation?.decisions ?? [...(guard?.decisions() ?? []), ...toolDecisions])];
     deps.recording.record(deps.recording.base(ctx, p.request, 'chat', true, p.route), ctx, {
       model,
       // A guardrail stop is not the upstream's failure: its attempt succeeded.
@@ -193,8 +198,16 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
 
   /** Stores a completed stream's answer (as a JSON answer: masked by output rules, placeholders not restored). */
   const saveToCache = (usage: Usage, cost: number) => {
-    const save = p.cache?.save;
-    if (!save || p.cache?.hit) return;
+    // Only when the cache applied to this request and it was not itself a hit.
+    if (!p.cache?.record || p.cache.hit) return;
+    try {
+      store(usage, cost, p.cache.save);
+    } catch (err) {
+      // Never fails the (already complete) stream; the answer just isn't cached.
+      deps.logger.warn({ requestId: ctx.requestId, err: err instanceof Error ? err.message : String(err) }, 'streamed answer not cached');
+    }
+  };
+  const store = (usage: Usage, cost: number, save: NonNullable<Prepared['cache']>['save']) => {
     const indices = new Set<number>();
     contents.forEach((_, i) => indices.add(i));
     finishes.forEach((_, i) => indices.add(i));
@@ -207,9 +220,29 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
         toolCalls: toolCalls.flatMap((t, key) => (t && Math.floor(key / 1000) === index ? [{ ...t }] : [])),
         finishReason: finishes[index] ?? 'stop',
       }));
-    if (p.guard) choices = p.guard.set.checkOutput(choices, new Map()).masked;
-    save({ requestId: ctx.requestId, model: model.name, upstreamModel: model.upstream, provider: model.provider, choices, usage, costMicros: cost });
+    // The input's restorable placeholders are reserved, so output masks never reuse their numbers.
+    if (p.guard) choices = p.guard.set.checkOutput(choices, p.guard.restore).masked;
+    // What the answer cost to make (not the lookup's embedding call).
+    save({ requestId: ctx.requestId, model: model.name, upstreamModel: model.upstream, provider: model.provider, choices, usage, costMicros: cost - (p.cache?.extraCostMicros ?? 0) });
   };
+
+  const flushedTools = new Set<number>();
+  /** A choice's held-back tool calls, checked by the output rules and restored: block throws. */
+  function* guardedToolCalls(index: number): Generator<GatewayStreamEvent> {
+    if (!guard || !p.guard) return;
+    const keys: number[] = [];
+    toolCalls.forEach((t, key) => t && Math.floor(key / 1000) === index && !flushedTools.has(key) && keys.push(key));
+    if (!keys.length) return;
+    for (const k of keys) flushedTools.add(k);
+    const calls = keys.map((k) => toolCalls[k]!);
+    const checked = p.guard.set.checkOutput([{ index, content: null, toolCalls: calls, finishReason: 'tool_calls' }], p.guard.restore);
+    toolDecisions.push(...checked.decisions);
+    const sent = checked.choices[0]!.toolCalls;
+    for (let i = 0; i < keys.length; i++) {
+      const call = sent[i]!;
+      yield { type: 'tool_call', index, toolIndex: keys[i]! % 1000, id: call.id, name: call.name, argumentsDelta: call.arguments };
+    }
+  }
 
   function* translate(ev: StreamEvent): Generator<GatewayStreamEvent> {
     switch (ev.type) {
@@ -231,7 +264,9 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
         const existing = toolCalls[key];
         if (existing) existing.arguments += ev.argumentsDelta;
         else toolCalls[key] = { id: ev.id ?? '', name: ev.name ?? '', arguments: ev.argumentsDelta };
-        yield ev;
+        // With output rules (or placeholders to restore), arguments are checked whole: each call
+        // is sent once, complete, when its choice ends.
+        if (!guard) yield ev;
         break;
       }
       case 'usage':
@@ -240,6 +275,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
       case 'finish': {
         const rest = guard?.end(ev.index);
         if (rest) yield { type: 'text', index: ev.index, delta: rest };
+        yield* guardedToolCalls(ev.index);
         finishes[ev.index] = ev.finishReason;
         yield { type: 'choice_finish', index: ev.index, finishReason: ev.finishReason };
         break;
@@ -260,12 +296,15 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
             yield* translate(r.value);
           }
         }
-        // Text still held back by output rules (choices that ended without a finish event).
+        // Text and tool calls still held back by output rules (choices that ended without a finish event).
         if (guard) {
           for (const index of guard.open()) {
             const rest = guard.end(index);
             if (rest) yield { type: 'text', index, delta: rest };
           }
+          const pending = new Set<number>();
+          toolCalls.forEach((t, key) => t && !flushedTools.has(key) && pending.add(Math.floor(key / 1000)));
+          for (const index of pending) yield* guardedToolCalls(index);
         }
       } catch (err) {
         if (err instanceof GuardViolation) {

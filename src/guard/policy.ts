@@ -264,25 +264,30 @@ export class GuardSet {
     if (!this.output.length && restore.size === 0) return { choices, masked: choices, decisions: [] };
     const tally = new Tally();
     const masked = choices.map((c) => {
-      for (const call of c.toolCalls) {
-        for (const rule of this.output) {
-          if (rule.action === 'redact' || !rule.detectors.length) continue;
-          const found = detect(rule, call.arguments);
-          if (!found.length) continue;
-          const d = tally.add(rule, 'output', found);
-          if (rule.action === 'block') throw new GuardViolation(d, tally.decisions());
-        }
-      }
-      if (c.content === null || !this.output.length) return c;
-      const matches = this.outputMatches(c.content, 0, tally);
-      const redact = settle(matches, tally, 0, Infinity);
-      return redact.length ? { ...c, content: outputRedactor(restore).redact(c.content, redact) } : c;
+      if (!this.output.length) return c;
+      // One redactor per choice: text and tool arguments share its placeholder numbering.
+      const redactor = outputRedactor(restore);
+      const mask = (text: string) => {
+        const redact = settle(this.outputMatches(text, 0, tally), tally, 0, Infinity);
+        // Placeholders ([EMAIL_1]) hold no quote or backslash: tool arguments stay valid JSON.
+        return redact.length ? redactor.redact(text, redact) : text;
+      };
+      const toolCalls = c.toolCalls.map((call) => {
+        const args = mask(call.arguments);
+        return args === call.arguments ? call : { ...call, arguments: args };
+      });
+      const content = c.content === null ? null : mask(c.content);
+      return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : { ...c, content, toolCalls };
     });
     const restored = restore.size
       ? masked.map((c) => {
-          if (c.content === null) return c;
-          const content = restorePlaceholders(c.content, restore);
-          return content === c.content ? c : { ...c, content };
+          const content = c.content === null ? null : restorePlaceholders(c.content, restore);
+          // Inside JSON arguments an original value is written as JSON string content.
+          const toolCalls = c.toolCalls.map((t) => {
+            const args = restoreJsonPlaceholders(t.arguments, restore);
+            return args === t.arguments ? t : { ...t, arguments: args };
+          });
+          return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : { ...c, content, toolCalls };
         })
       : masked;
     return { choices: restored, masked, decisions: tally.decisions() };
@@ -394,12 +399,27 @@ export class StreamGuard {
       matches = this.set
         .outputMatches(s.tail + s.pending, offset, this.tally)
         .map(({ rule, f }) => ({ rule, f: { ...f, start: Math.max(0, f.start - offset), end: f.end - offset } }));
-      // Never split a match between what is sent now and what is held back.
-      for (const { f } of matches) if (f.start < cut && f.end > cut) cut = f.start;
     }
+    // Never split a match between what is sent now and what is held back. Moving the cut back
+    // can make an earlier (overlapping) match straddle it: repeat until no match does.
+    const unsplit = () => {
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const { f } of matches) {
+          if (f.start < cut && f.end > cut) {
+            cut = f.start;
+            moved = true;
+          }
+        }
+      }
+    };
+    unsplit();
     if (!final && this.restoreMap.size && cut > 0) {
       const partial = PARTIAL_PLACEHOLDER.exec(s.pending.slice(Math.max(0, cut - 20), cut));
-      if (partial) cut -= partial[0].length;
+      if (partial) {
+        cut -= partial[0].length;
+        unsplit();
+      }
     }
     if (cut <= 0) return '';
     const raw = s.pending.slice(0, cut);
@@ -429,6 +449,12 @@ function settle(matches: Match[], tally: Tally, from: number, to: number): Findi
   }
   for (const [rule, found] of byRule) tally.add(rule, 'output', found);
   return matches.filter((m) => m.rule.action === 'redact').map((m) => m.f);
+}
+
+function restoreJsonPlaceholders(json: string, restore: Map<string, string>): string {
+  if (!restore.size || !json.includes('[')) return json;
+  const escaped = new Map([...restore].map(([k, v]) => [k, JSON.stringify(v).slice(1, -1)]));
+  return restorePlaceholders(json, escaped);
 }
 
 function outputRedactor(restore: Map<string, string>): Redactor {
