@@ -136,7 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       : createEmbeddedStore());
   const requests = createRequestRepository(store, { retentionDays: storage.retentionDays });
   const rollups = createRollupRepository(store, { retention: storage.rollupRetention });
-  const audit = createAuditRepository(store);
+  const audit = createAuditRepository(store, { retentionDays: storage.auditRetentionDays });
   const keys = createKeyRepository(store);
   const teams = createTeamRepository(store);
   await Promise.all([requests.init(), rollups.init(), audit.init(), keys.init(), teams.init()]);

@@ -351,6 +351,8 @@ export const configSchema = z.strictObject({
       database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('switchyard'),
       /** Raw request rows are kept this many days (TTL). */
       retentionDays: z.number().positive().max(3650).default(30),
+      /** Audit events are kept this many days (TTL). */
+      auditRetentionDays: z.number().positive().max(3650).default(400),
       rollupRetention: z
         .strictObject({
           minuteDays: z.number().positive().default(2),

@@ -41,15 +41,20 @@ export interface AuditRepository {
   page(args: { filter: AuditFilter; first: number; after?: { time: Date; id: string } | undefined }): Promise<{ items: AuditEvent[]; hasNextPage: boolean }>;
 }
 
-export function auditIndexes(): IndexSpec[] {
-  return [{ key: { time: -1, _id: -1 }, name: 'time_desc' }];
+export function auditIndexes(retentionDays = 400): IndexSpec[] {
+  return [
+    { key: { time: -1, _id: -1 }, name: 'time_desc' },
+    // Events older than the retention are removed (a guardrail policy that redacts can write one
+    // event per request: without a bound the collection, and the embedded store, only grow).
+    { key: { time: 1 }, name: 'retention_ttl', expireAfterSeconds: Math.round(retentionDays * 86_400) },
+  ];
 }
 
-export function createAuditRepository(store: DocStore): AuditRepository {
+export function createAuditRepository(store: DocStore, opts: { retentionDays?: number } = {}): AuditRepository {
   const col: DocCollection<AuditDoc> = store.collection<AuditDoc>('audit_events');
   return {
     async init() {
-      await col.createIndexes(auditIndexes());
+      await col.createIndexes(auditIndexes(opts.retentionDays));
     },
     async append(e) {
       const event: AuditEvent = { ...e, id: randomUUID(), time: e.time ?? new Date() };
