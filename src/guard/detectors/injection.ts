@@ -123,10 +123,44 @@ function firstHit(rule: InjectionRule, text: string): RuleHit | undefined {
   return undefined;
 }
 
+/**
+ * Words (lower case) at least one of which every match of a rule contains: a rule whose words are
+ * all absent cannot match, so its regular expression is not run. Ordinary prompts lack most of
+ * them, which makes the scan several times cheaper. Derived from the patterns above; the labelled
+ * corpus and the unit tests run with them.
+ */
+const HINTS: Readonly<Record<string, readonly string[]>> = {
+  override_instructions: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'skip', 'discard', 'abandon', 'neglect', 'set'],
+  forget_everything: ['ignore', 'disregard', 'forget'],
+  new_instructions: ['instruction', 'from'],
+  reveal_system_prompt: ['your'],
+  reveal_the_system_prompt: ['prompt', 'text'],
+  dan: ['anything', 'dan'],
+  dan_name: ['dan'],
+  developer_mode: ['mode'],
+  developer_mode_mention: ['mode'],
+  jailbreak_word: ['jail'],
+  no_longer_bound: ['you', 'free'],
+  pretend_no_restrictions: ['pretend', 'imagine', 'act', 'suppose', 'assume'],
+  unfiltered_persona: ['act', 'behave', 'respond', 'answer', 'reply', 'roleplay', 'role-play', 'pose', 'you'],
+  ignore_policy: ['ignore', 'bypass', 'disregard', 'violate', 'break', 'circumvent', 'disable'],
+  without_restrictions: ['without'],
+  stay_in_character: ['character'],
+  chatml_system: ['<|im_start|>'],
+  special_tokens: ['<|'],
+  llama_markers: ['inst]', '<<'],
+  markdown_role_header: ['#'],
+  role_prefix: ['system', 'developer'],
+  fake_boundary: ['end', 'override'],
+};
+
 /** Each rule's first confirmed match, and the clamped sum of the weights of the rules that fired. */
 export function scoreInjection(text: string): { score: number; hits: RuleHit[] } {
   const hits: RuleHit[] = [];
+  const lower = text.toLowerCase();
   for (const rule of INJECTION_RULES) {
+    const hints = HINTS[rule.id];
+    if (hints && !hints.some((w) => lower.includes(w))) continue;
     const hit = firstHit(rule, text);
     if (hit) hits.push(hit);
   }

@@ -13,6 +13,10 @@ interface SecretRule {
   pattern: RegExp;
   /** Capture group holding the secret itself (default: the whole match). */
   group?: number;
+  /** Literals one of which every match contains (checked with `includes` before the pattern runs). */
+  hints: readonly string[];
+  /** Check `hints` against the lower-cased text. */
+  hintsIgnoreCase?: boolean;
   confirm?: (secret: string) => boolean;
 }
 
@@ -20,28 +24,32 @@ interface SecretRule {
 const looksRandom = (s: string) => /\d/.test(s) && /[A-Z]/.test(s) && /[a-z]/.test(s);
 
 const RULES: SecretRule[] = [
-  { label: 'anthropic_api_key', pattern: /(?<![\w-])sk-ant-[a-z]{2,10}\d{0,3}-[A-Za-z0-9_-]{20,300}(?![\w-])/g },
+  { label: 'anthropic_api_key', pattern: /(?<![\w-])sk-ant-[a-z]{2,10}\d{0,3}-[A-Za-z0-9_-]{20,300}(?![\w-])/g, hints: ['sk-ant-'] },
   {
     label: 'openai_api_key',
     pattern: /(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,300}(?![\w-])/g,
     confirm: looksRandom,
+    hints: ['sk-'],
   },
-  { label: 'aws_access_key_id', pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g },
+  { label: 'aws_access_key_id', pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, hints: ['AKIA', 'ASIA'] },
   {
     label: 'aws_secret_access_key',
     pattern: /(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s{0,3}[:=]\s{0,3}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dgi,
     group: 1,
+    hints: ['secret'],
+    hintsIgnoreCase: true,
   },
-  { label: 'github_token', pattern: /(?<![\w-])gh[pousr]_[A-Za-z0-9]{36,251}(?![\w-])/g },
-  { label: 'github_token', pattern: /(?<![\w-])github_pat_[A-Za-z0-9_]{22,255}(?![\w-])/g },
-  { label: 'google_api_key', pattern: /(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])/g },
-  { label: 'slack_token', pattern: /(?<![\w-])xox[baprs]-[A-Za-z0-9-]{10,250}(?![\w-])/g, confirm: (s) => /\d/.test(s) },
-  { label: 'stripe_secret_key', pattern: /(?<![\w-])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,250}(?![\w-])/g },
+  { label: 'github_token', pattern: /(?<![\w-])gh[pousr]_[A-Za-z0-9]{36,251}(?![\w-])/g, hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'] },
+  { label: 'github_token', pattern: /(?<![\w-])github_pat_[A-Za-z0-9_]{22,255}(?![\w-])/g, hints: ['github_pat_'] },
+  { label: 'google_api_key', pattern: /(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])/g, hints: ['AIza'] },
+  { label: 'slack_token', pattern: /(?<![\w-])xox[baprs]-[A-Za-z0-9-]{10,250}(?![\w-])/g, confirm: (s) => /\d/.test(s), hints: ['xox'] },
+  { label: 'stripe_secret_key', pattern: /(?<![\w-])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,250}(?![\w-])/g, hints: ['_live_', '_test_'] },
   {
     // Any JSON object header base64url-encodes to "ey" ('{"', '{ "') or "ew" ('{\n').
     label: 'jwt',
     pattern: /(?<![\w.-])e[wy][A-Za-z0-9_-]{6,2000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,4000}(?![\w.-])/g,
     confirm: (token) => jwtHeaderHasAlg(token.slice(0, token.indexOf('.'))),
+    hints: ['ey', 'ew'],
   },
   {
     label: 'url_credentials',
@@ -49,6 +57,7 @@ const RULES: SecretRule[] = [
     group: 1,
     // Placeholders ("****", "<password>", "${DB_PASS}") are not secrets.
     confirm: (password) => !/^(?:\*+|x+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Z_]+%)$/i.test(password),
+    hints: ['://'],
   },
 ];
 
@@ -104,7 +113,10 @@ function detectPrivateKeys(text: string): Finding[] {
 
 export function detectSecrets(text: string): Finding[] {
   const found: Finding[] = detectPrivateKeys(text);
+  let lower: string | undefined;
   for (const rule of RULES) {
+    const hay = rule.hintsIgnoreCase ? (lower ??= text.toLowerCase()) : text;
+    if (!rule.hints.some((h) => hay.includes(h))) continue;
     for (const m of text.matchAll(rule.pattern)) {
       const [start, end] = rule.group === undefined ? [m.index, m.index + m[0].length] : m.indices![rule.group]!;
       if (rule.confirm && !rule.confirm(text.slice(start, end))) continue;
