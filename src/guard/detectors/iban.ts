@@ -56,6 +56,8 @@ function readBban(text: string, from: number, bbanLength: number): number {
 }
 
 export function detectIbans(text: string): Finding[] {
+  // Every match contains digits; most prose has none, and this check is one short scan.
+  if (!/\d/.test(text)) return [];
   const out: Finding[] = [];
   let lastEnd = 0;
   for (const m of text.matchAll(CANDIDATE)) {

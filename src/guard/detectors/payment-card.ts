@@ -59,6 +59,8 @@ function wellGrouped(groups: DigitGroup[]): boolean {
 }
 
 export function detectPaymentCards(text: string): Finding[] {
+  // Every match contains digits; most prose has none, and this check is one short scan.
+  if (!/\d/.test(text)) return [];
   const out: Finding[] = [];
   const runs = scanDigitRuns(text, { separatorChars: ' -', maxSeparatorChars: 1, parens: false, plus: false, minDigits: 13 });
   for (const run of runs) {

@@ -103,6 +103,8 @@ function shapeOf(run: DigitRun, from: number, to: number, text: string): PhoneSh
 }
 
 export function detectPhones(text: string): Finding[] {
+  // Every match contains digits; most prose has none, and this check is one short scan.
+  if (!/\d/.test(text)) return [];
   const out: Finding[] = [];
   const runs = scanDigitRuns(text, {
     separatorChars: ' .-/\u00a0\u2011\u2013',

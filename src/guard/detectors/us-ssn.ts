@@ -19,6 +19,8 @@ export function validSsn(area: string, group: string, serial: string): boolean {
 }
 
 export function detectUsSsns(text: string): Finding[] {
+  // Every match contains digits; most prose has none, and this check is one short scan.
+  if (!/\d/.test(text)) return [];
   const found: Finding[] = [];
   for (const m of text.matchAll(DASHED)) {
     const [start, end] = [m.index, m.index + m[0].length];
