@@ -124,7 +124,7 @@ function firstHit(rule: InjectionRule, text: string): RuleHit | undefined {
 }
 
 /**
- * Words (lower case) at least one of which every match of a rule contains: a rule whose words are
+ * Words (lower case, single-spaced) at least one of which every match of a rule contains: a rule whose words are
  * all absent cannot match, so its regular expression is not run. Ordinary prompts lack most of
  * them, which makes the scan several times cheaper. Derived from the patterns above; the labelled
  * corpus and the unit tests run with them.
@@ -135,14 +135,14 @@ const HINTS: Readonly<Record<string, readonly string[]>> = {
   new_instructions: ['instruction', 'from'],
   reveal_system_prompt: ['your'],
   reveal_the_system_prompt: ['prompt', 'text'],
-  dan: ['anything', 'dan'],
+  dan: ['anything now', 'dan'],
   dan_name: ['dan'],
   developer_mode: ['mode'],
   developer_mode_mention: ['mode'],
   jailbreak_word: ['jail'],
-  no_longer_bound: ['you', 'free'],
-  pretend_no_restrictions: ['pretend', 'imagine', 'act', 'suppose', 'assume'],
-  unfiltered_persona: ['act', 'behave', 'respond', 'answer', 'reply', 'roleplay', 'role-play', 'pose', 'you'],
+  no_longer_bound: ['you are', "you 're", 'you \u2019re', 'you will', 'you no', 'you have', 'you don', 'free'],
+  pretend_no_restrictions: ['pretend', 'imagine', 'act as if', 'suppose', 'assume'],
+  unfiltered_persona: ['act as', 'act like', 'behave as', 'behave like', 'respond as', 'respond like', 'answer as', 'answer like', 'reply as', 'reply like', 'roleplay as', 'roleplay like', 'role-play as', 'role-play like', 'pose as', 'pose like', 'you are'],
   ignore_policy: ['ignore', 'bypass', 'disregard', 'violate', 'break', 'circumvent', 'disable'],
   without_restrictions: ['without'],
   stay_in_character: ['character'],
@@ -157,7 +157,8 @@ const HINTS: Readonly<Record<string, readonly string[]>> = {
 /** Each rule's first confirmed match, and the clamped sum of the weights of the rules that fired. */
 export function scoreInjection(text: string): { score: number; hits: RuleHit[] } {
   const hits: RuleHit[] = [];
-  const lower = text.toLowerCase();
+  // Lower case, whitespace runs as one space: hints of several words match however spaced.
+  const lower = text.toLowerCase().replace(/\s+/g, ' ');
   for (const rule of INJECTION_RULES) {
     const hints = HINTS[rule.id];
     if (hints && !hints.some((w) => lower.includes(w))) continue;
