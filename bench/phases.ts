@@ -336,6 +336,69 @@ export async function guardrailsPhase(o: PhaseOptions, unguarded: Child, guarded
   return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
 }
 
+// ------------------------------------------------------------------ governance (issue 5)
+
+/**
+ * Authentication, rate limits and budgets on vs off: `open` runs the defaults (open mode),
+ * `governed` the governance profile, requests with a virtual key whose team and key carry rate
+ * limits and a hard budget (far above what the run uses). Two fresh processes started together.
+ */
+export async function governancePhase(o: PhaseOptions, open: Child, governed: Child): Promise<PhaseResult> {
+  const info = await ask<{ virtualKey?: string; probeKeys?: { rpm1: string; budget: string } }>(governed, { type: 'info' }, 'info');
+  if (!info.virtualKey || !info.probeKeys) throw new Error('governance: no virtual key was created');
+  const url = `${governed.url}/v1/chat/completions`;
+  const keyHeaders = { 'content-type': 'application/json', authorization: `Bearer ${info.virtualKey}` };
+  const off: Loadable = { label: 'REST, open (no auth, limits or budgets)', url: `${open.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body: typicalBody, verify: verifyOpenAI, child: open };
+  const on: Loadable = { label: 'REST, virtual key + rate limits + hard budgets', url, headers: keyHeaders, body: typicalBody, verify: verifyOpenAI, child: governed };
+
+  // Pre-flight: auth, limits and budgets really apply on the governed process.
+  const noKey = await post(url, { 'content-type': 'application/json' }, typicalBody);
+  const ok = await post(url, keyHeaders, typicalBody);
+  const probe = (k: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${k}` });
+  const rpm1 = [await post(url, probe(info.probeKeys.rpm1), typicalBody), await post(url, probe(info.probeKeys.rpm1), typicalBody)];
+  const broke = await post(url, probe(info.probeKeys.budget), typicalBody);
+  if (noKey.status !== 401 || ok.status !== 200 || rpm1[0]!.status !== 200 || rpm1[1]!.status !== 429 || broke.status !== 429) {
+    throw new Error(`governance pre-flight: no key ${noKey.status} (401), key ${ok.status} (200), rpm-1 ${rpm1[0]!.status}/${rpm1[1]!.status} (200/429), 1-µ$ budget ${broke.status} (429)`);
+  }
+  log('governance pre-flight: 401 without a key, 200 with it, rpm-1 probe 200 then 429, 1-µ$ budget refused');
+
+  const targets = [
+    { key: 'off', t: off },
+    { key: 'on', t: on },
+  ];
+  const labels = new Map(targets.map((x) => [x.key, x.t.label]));
+  const sat = await paired(targets, o, 'governance');
+  const c1 = await latencyC1(targets, o, 'governance');
+  const failures = collectFailures('governance', labels, ['saturation', sat.stats], ['c1', c1]);
+  const r = sat.ratio('on', 'off');
+  const sOn = sat.stats.get('on');
+  const sOff = sat.stats.get('off');
+  const cpuRatio = sOn && sOff && !sOn.problem && !sOff.problem ? sOff.cpuUsPerReq / sOn.cpuUsPerReq : undefined;
+  const lines: string[] = ['## Authentication, rate limits and budgets on vs off (issue 5)', ''];
+  lines.push(
+    `Two Switchyard REST processes started together for this phase. Off: the defaults (open mode). On: an admin key in the config, a team and a virtual key created through the admin mutations, ` +
+      `each with rpm/tpm limits and a hard daily budget (so every request is authenticated, counted against four rate limits and reserves then settles against two budgets), plus model rate limits; ` +
+      `limits and budgets far above what the run uses. Pre-flight: 401 without a key, an rpm-1 probe key refused on its second request (429), a 1-µ$-budget key refused (429). ` +
+      `Same ${TYPICAL_PROMPT.length}-character prompt, \`temperature: 0.7\`. ${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s).`,
+    '',
+  );
+  lines.push(`| target | req/s @c${o.connections} | server CPU µs/req | p50 @c1 (ms) | p99 @c1 (ms) |`);
+  lines.push('| --- | ---: | ---: | ---: | ---: |');
+  for (const { key, t } of targets) {
+    const st = sat.stats.get(key);
+    const l = c1.get(key);
+    lines.push(`| ${t.label} | ${cell(st, (x) => f0(x.rps))} | ${cell(st, (x) => f0(x.cpuUsPerReq))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} |`);
+  }
+  lines.push('');
+  lines.push(
+    `Governance on ÷ off throughput: ${showRatio(r, pct, o.rounds)}; from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
+      `${sOn && sOff ? ` (${signed(sOn.cpuUsPerReq - sOff.cpuUsPerReq, 0)} µs per request)` : ''}.`,
+    '',
+  );
+  const goals: Goal[] = [{ name: 'Auth + rate limits + budgets on ÷ off, REST req/s', shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }];
+  return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
+}
+
 // ------------------------------------------------------------------ everything on
 
 export async function everythingPhase(

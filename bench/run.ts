@@ -19,7 +19,7 @@
  *   --only a,b        targets and/or phases. Targets: direct,passthrough,rest,graphql,portkey
  *                     (and the experiments nostore,gqlnolimit); target names alone run the
  *                     core phases for those targets, as before. Phases: core (saturation,
- *                     c1 latency, slow upstream, TTFT, memory), cache, guardrails,
+ *                     c1 latency, slow upstream, TTFT, memory), cache, guardrails, governance,
  *                     everything, streams, idle; default: all of them. Each phase starts
  *                     the servers it needs, e.g. `--only cache,streams`.
  *   --streams N       concurrent streams of the streams phase (default 1000)
@@ -62,7 +62,7 @@ import {
   type LoadStats,
   type RawRun,
 } from './measure.ts';
-import { cachePhase, everythingPhase, guardrailsPhase, idlePhase, streamsPhase, type PhaseOptions, type PhaseResult } from './phases.ts';
+import { cachePhase, everythingPhase, governancePhase, guardrailsPhase, idlePhase, streamsPhase, type PhaseOptions, type PhaseResult } from './phases.ts';
 import { summarizeProfile, summaryMarkdown } from './profile-summary.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -139,7 +139,7 @@ const ALL_KEYS = ['direct', 'passthrough', 'rest', 'graphql', 'portkey', 'nostor
 const DEFAULT_KEYS: readonly Key[] = ['direct', 'passthrough', 'rest', 'graphql', 'portkey'];
 type Key = (typeof ALL_KEYS)[number];
 /** core = the original phases 1-5 (saturation, c1, slow upstream, TTFT, memory) over the targets. */
-const ALL_PHASES = ['core', 'cache', 'guardrails', 'everything', 'streams', 'idle'] as const;
+const ALL_PHASES = ['core', 'cache', 'guardrails', 'governance', 'everything', 'streams', 'idle'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const onlyItems = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
 for (const s of onlyItems) {
@@ -384,13 +384,15 @@ async function main(): Promise<number> {
     ]);
     const baseline = flags.baseline ? await startTsChild('switchyard-baseline', 'switchyard-server.ts', { ...env, BENCH_SRC_ROOT: flags.baseline }) : undefined;
     // Profiles of the other phases (bench/switchyard-server.ts BENCH_PROFILE).
-    const [unguarded, guarded, everything, streamer] = await Promise.all([
+    const [unguarded, guarded, ungoverned, governed, everything, streamer] = await Promise.all([
       phases.has('guardrails') ? startTsChild('switchyard-guardrails-off', 'switchyard-server.ts', env) : undefined,
       phases.has('guardrails') ? startTsChild('switchyard-guardrails', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'guardrails' }) : undefined,
+      phases.has('governance') ? startTsChild('switchyard-governance-off', 'switchyard-server.ts', env) : undefined,
+      phases.has('governance') ? startTsChild('switchyard-governance', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'governance' }) : undefined,
       phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }) : undefined,
       phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }) : undefined,
     ]);
-    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, unguarded, guarded, everything, streamer]) if (c) children.push(c);
+    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, unguarded, guarded, ungoverned, governed, everything, streamer]) if (c) children.push(c);
     log(`servers up: ${children.map((c) => `${c.name}=${c.url} (pid ${c.pid})`).join(', ')}`);
 
     const targets: Target[] = [
@@ -529,6 +531,7 @@ async function main(): Promise<number> {
     // Cache last of these: its miss runs fill the REST/GraphQL processes' caches.
     const loadable = (k: Key) => byKey(k);
     if (phases.has('guardrails') && unguarded && guarded) await runPhase('guardrails', () => guardrailsPhase(phaseOpts, unguarded, guarded));
+    if (phases.has('governance') && ungoverned && governed) await runPhase('governance', () => governancePhase(phaseOpts, ungoverned, governed));
     if (phases.has('everything') && everything) {
       await runPhase('everything', () =>
         everythingPhase(phaseOpts, { direct: loadable('direct')!, passthrough: loadable('passthrough'), rest: loadable('rest'), portkey: loadable('portkey') }, everything),

@@ -43,7 +43,7 @@ const upstream = process.env.UPSTREAM_URL;
 if (!upstream) throw new Error('UPSTREAM_URL is required');
 
 const profile = process.env.BENCH_PROFILE ?? 'default';
-if (!['default', 'guardrails', 'everything', 'streams'].includes(profile)) throw new Error(`unknown BENCH_PROFILE ${profile}`);
+if (!['default', 'guardrails', 'everything', 'governance', 'streams'].includes(profile)) throw new Error(`unknown BENCH_PROFILE ${profile}`);
 const notes: string[] = [];
 
 /** A typical guardrail policy: redact PII both ways, flag injections, block deny-listed terms. */
@@ -77,6 +77,14 @@ function profileConfig(): Record<string, unknown> {
       models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 }, rateLimits: { rpm: 1_000_000_000, tpm: 1_000_000_000 } }],
       telemetry: { metrics: { enabled: true } },
       guardrails,
+    };
+  }
+  if (profile === 'governance') {
+    // Issue 5's measure: authentication, rate limits and budgets only (no guardrails, no metrics).
+    return {
+      ...base,
+      auth: { adminKey: BENCH_ADMIN_KEY },
+      models: [{ name: BENCH_MODEL, provider: 'bench', pricing: { input: 0.15, output: 0.6 }, rateLimits: { rpm: 1_000_000_000, tpm: 1_000_000_000 } }],
     };
   }
   if (profile === 'streams') {
@@ -133,7 +141,7 @@ const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 /** The everything profile's virtual key, created as an operator would: admin mutations over HTTP. */
 let virtualKey: string | undefined;
 let probeKeys: { rpm1: string; budget: string } | undefined;
-if (profile === 'everything') {
+if (profile === 'everything' || profile === 'governance') {
   const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
     const res = await fetch(`${url}/graphql`, {
       method: 'POST',

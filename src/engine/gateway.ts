@@ -129,7 +129,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     // Budgets reserve counted input tokens, so a caller with a budget always gets an exact count.
     const exact = exactFeatures || (deps.governance?.budgetSpecs(principal).length ?? 0) > 0;
-    const features = requestFeatures(request, route, stream, { exact });
+    // Budgets need the token count only; the classifier runs where a route uses it (or a preview shows it).
+    const features = requestFeatures(request, route, stream, { exact, complexity: exactFeatures });
     const gov = deps.governance;
     const allowed = (m: CatalogModel) => (n === 1 || m.providerType !== 'anthropic') && (!gov || gov.allowed(principal, m, req.model));
     const plan = planRoute(route, features, snapshot, rng, n > 1 || (gov && principal.kind === 'key') ? { allowed } : {});

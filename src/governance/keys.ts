@@ -3,7 +3,7 @@
  * base62 CRC-32 checksum, so leak scanners can find keys and a mistyped key is rejected before
  * any lookup. Keys are stored as SHA-256 digests (a 256-bit random key needs no slow hash).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export const KEY_PREFIX = 'sy_live_';
@@ -39,7 +39,8 @@ export function isWellFormedKey(key: string): boolean {
 }
 
 export function digestKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot hashing (Node >= 20.12): no Hash object per request.
+  return hash('sha256', key, 'hex');
 }
 
 /** Constant-time comparison of two hex digests of equal length. */

@@ -52,13 +52,17 @@ export interface FeaturesWithDetail extends RequestFeatures {
   complexityDetail: ComplexityResult | undefined;
 }
 
-export function requestFeatures(req: CanonicalRequest, route: Route, stream: boolean, options: { exact?: boolean } = {}): FeaturesWithDetail {
+/**
+ * `exact`: count tokens with the tokenizer. `complexity`: classify the prompt even where the
+ * route does not use it (defaults to `exact`; a plain model name never routes by complexity).
+ */
+export function requestFeatures(req: CanonicalRequest, route: Route, stream: boolean, options: { exact?: boolean; complexity?: boolean } = {}): FeaturesWithDetail {
   const chars = textLength(req);
   // A token is at least one character, so text shorter than the smallest window (minus the
   // output cap) cannot overflow it: a plain model request then needs no tokenizer pass.
   const exact = options.exact || !route.implicit || chars + (req.maxOutputTokens ?? 0) >= smallestWindow(route.root);
   const promptTokens = exact ? estimateInputTokens(req) : Math.ceil(chars / 4) + 3 * req.messages.length + 3;
-  const complexityDetail = route.implicit && !options.exact ? undefined : classifyComplexity(req, promptTokens);
+  const complexityDetail = route.implicit && !(options.complexity ?? options.exact) ? undefined : classifyComplexity(req, promptTokens);
   return {
     promptTokens,
     maxOutputTokens: req.maxOutputTokens,
