@@ -297,42 +297,52 @@ export async function guardrailsPhase(o: PhaseOptions, unguarded: Child, guarded
   if (blocked.status < 400 || blocked.status >= 500) throw new Error(`guardrails pre-flight: a deny-listed term was not blocked (${blocked.status} ${blocked.text.slice(0, 300)})`);
   log(`guardrails pre-flight: e-mail redacted before the upstream, deny term refused with ${blocked.status}`);
 
+  return compareOnOff(o, 'guardrails', off, on, {
+    heading: '## Guardrails on vs off (issue 6)',
+    intro:
+      `Two Switchyard REST processes started together for this phase, identical except for one default guardrail policy on the second: PII \`redact\` on input and output, \`prompt_injection\` \`flag\` on input, ` +
+      `\`deny_terms\` (3 terms) \`block\` on input. Prompt: ${TYPICAL_PROMPT.length} characters of ordinary text with one e-mail address, \`temperature: 0.7\` (not cached); ` +
+      `the pre-flight checked that the upstream received \`[EMAIL…]\` instead of the address from the guarded process (and the address from the other), and that a deny-listed term is refused (${blocked.status}).`,
+    ratioName: 'Guardrails on ÷ off throughput',
+    goalName: 'Guardrails on ÷ off, REST req/s (typical prompt)',
+  });
+}
+
+/** Measures `on` against `off` (saturation in paired rounds, then c1) and reports on ÷ off against the 85 % goal. */
+async function compareOnOff(
+  o: PhaseOptions,
+  phase: string,
+  off: Loadable,
+  on: Loadable,
+  text: { heading: string; intro: string; ratioName: string; goalName: string },
+): Promise<PhaseResult> {
   const targets = [
     { key: 'off', t: off },
     { key: 'on', t: on },
   ];
   const labels = new Map(targets.map((x) => [x.key, x.t.label]));
-  const sat = await paired(targets, o, 'guardrails');
-  const c1 = await latencyC1(targets, o, 'guardrails');
-  const failures = collectFailures('guardrails', labels, ['saturation', sat.stats], ['c1', c1]);
+  const sat = await paired(targets, o, phase);
+  const c1 = await latencyC1(targets, o, phase);
+  const failures = collectFailures(phase, labels, ['saturation', sat.stats], ['c1', c1]);
   const r = sat.ratio('on', 'off');
   const sOn = sat.stats.get('on');
   const sOff = sat.stats.get('off');
   const cpuRatio = sOn && sOff && !sOn.problem && !sOff.problem ? sOff.cpuUsPerReq / sOn.cpuUsPerReq : undefined;
-
-  const lines: string[] = [];
-  lines.push('## Guardrails on vs off (issue 6)', '');
-  lines.push(
-    `Two Switchyard REST processes started together for this phase, identical except for one default guardrail policy on the second: PII \`redact\` on input and output, \`prompt_injection\` \`flag\` on input, ` +
-      `\`deny_terms\` (3 terms) \`block\` on input. Prompt: ${TYPICAL_PROMPT.length} characters of ordinary text with one e-mail address, \`temperature: 0.7\` (not cached); ` +
-      `the pre-flight checked that the upstream received \`[EMAIL…]\` instead of the address from the guarded process (and the address from the other), and that a deny-listed term is refused (${blocked.status}). ` +
-      `${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s).`,
-    '',
-  );
+  const lines: string[] = [text.heading, '', `${text.intro} ${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s).`, ''];
   lines.push(`| target | req/s @c${o.connections} | server CPU µs/req | p50 @c1 (ms) | p99 @c1 (ms) |`);
   lines.push('| --- | ---: | ---: | ---: | ---: |');
   for (const { key, t } of targets) {
-    const s = sat.stats.get(key);
+    const st = sat.stats.get(key);
     const l = c1.get(key);
-    lines.push(`| ${t.label} | ${cell(s, (x) => f0(x.rps))} | ${cell(s, (x) => f0(x.cpuUsPerReq))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} |`);
+    lines.push(`| ${t.label} | ${cell(st, (x) => f0(x.rps))} | ${cell(st, (x) => f0(x.cpuUsPerReq))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} |`);
   }
   lines.push('');
   lines.push(
-    `Guardrails on ÷ off throughput: ${showRatio(r, pct, o.rounds)}; from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
+    `${text.ratioName}: ${showRatio(r, pct, o.rounds)}; from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
       `${sOn && sOff ? ` (${signed(sOn.cpuUsPerReq - sOff.cpuUsPerReq, 0)} µs per request)` : ''}.`,
     '',
   );
-  const goals: Goal[] = [{ name: 'Guardrails on ÷ off, REST req/s (typical prompt)', shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }];
+  const goals: Goal[] = [{ name: text.goalName, shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }];
   return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
 }
 
@@ -362,41 +372,16 @@ export async function governancePhase(o: PhaseOptions, open: Child, governed: Ch
   }
   log('governance pre-flight: 401 without a key, 200 with it, rpm-1 probe 200 then 429, 1-µ$ budget refused');
 
-  const targets = [
-    { key: 'off', t: off },
-    { key: 'on', t: on },
-  ];
-  const labels = new Map(targets.map((x) => [x.key, x.t.label]));
-  const sat = await paired(targets, o, 'governance');
-  const c1 = await latencyC1(targets, o, 'governance');
-  const failures = collectFailures('governance', labels, ['saturation', sat.stats], ['c1', c1]);
-  const r = sat.ratio('on', 'off');
-  const sOn = sat.stats.get('on');
-  const sOff = sat.stats.get('off');
-  const cpuRatio = sOn && sOff && !sOn.problem && !sOff.problem ? sOff.cpuUsPerReq / sOn.cpuUsPerReq : undefined;
-  const lines: string[] = ['## Authentication, rate limits and budgets on vs off (issue 5)', ''];
-  lines.push(
-    `Two Switchyard REST processes started together for this phase. Off: the defaults (open mode). On: an admin key in the config, a team and a virtual key created through the admin mutations, ` +
-      `each with rpm/tpm limits and a hard daily budget (so every request is authenticated, counted against four rate limits and reserves then settles against two budgets), plus model rate limits; ` +
+  return compareOnOff(o, 'governance', off, on, {
+    heading: '## Authentication, rate limits and budgets on vs off (issue 5)',
+    intro:
+      `Two Switchyard REST processes started together for this phase. Off: the defaults (open mode). On: an admin key in the config, a team and a virtual key created through the admin mutations, ` +
+      `each with rpm/tpm limits and a hard daily budget (so every request is authenticated, counted against the rate limits and reserves then settles against two budgets), plus model rate limits; ` +
       `limits and budgets far above what the run uses. Pre-flight: 401 without a key, an rpm-1 probe key refused on its second request (429), a 1-µ$-budget key refused (429). ` +
-      `Same ${TYPICAL_PROMPT.length}-character prompt, \`temperature: 0.7\`. ${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s).`,
-    '',
-  );
-  lines.push(`| target | req/s @c${o.connections} | server CPU µs/req | p50 @c1 (ms) | p99 @c1 (ms) |`);
-  lines.push('| --- | ---: | ---: | ---: | ---: |');
-  for (const { key, t } of targets) {
-    const st = sat.stats.get(key);
-    const l = c1.get(key);
-    lines.push(`| ${t.label} | ${cell(st, (x) => f0(x.rps))} | ${cell(st, (x) => f0(x.cpuUsPerReq))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} |`);
-  }
-  lines.push('');
-  lines.push(
-    `Governance on ÷ off throughput: ${showRatio(r, pct, o.rounds)}; from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
-      `${sOn && sOff ? ` (${signed(sOn.cpuUsPerReq - sOff.cpuUsPerReq, 0)} µs per request)` : ''}.`,
-    '',
-  );
-  const goals: Goal[] = [{ name: 'Auth + rate limits + budgets on ÷ off, REST req/s', shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }];
-  return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
+      `Same ${TYPICAL_PROMPT.length}-character prompt, \`temperature: 0.7\`.`,
+    ratioName: 'Governance on ÷ off throughput',
+    goalName: 'Auth + rate limits + budgets on ÷ off, REST req/s',
+  });
 }
 
 // ------------------------------------------------------------------ everything on
