@@ -6,8 +6,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createMemoryCacheStore, createMemorySemanticIndex, createRedisCacheStore } from './cache/index.ts';
@@ -37,8 +36,6 @@ import { createHttpServer } from './server/http.ts';
 import { createOpenAIRoutes } from './server/rest/openai-routes.ts';
 import { createAuditRepository } from './store/audit-repo.ts';
 import type { DocStore } from './store/collection.ts';
-import { createEmbeddedStore } from './store/embedded.ts';
-import { createMongoStore } from './store/mongo.ts';
 import { createUsageRecorder } from './store/recorder.ts';
 import { createRequestRepository } from './store/requests-repo.ts';
 import { createRollupRepository, type RollupRepository } from './store/rollups-repo.ts';
@@ -87,10 +84,12 @@ export interface App {
 }
 
 /** Redis connections for counters and pubsub; failures are logged, never thrown unhandled. */
-function redisClients(url: string, logger: Logger) {
+async function redisClients(url: string, logger: Logger) {
+  // Loaded only when Redis is configured.
+  const { Redis } = await import('ioredis');
   const make = (name: string, offlineQueue: boolean) => {
     // Counters must fail fast when Redis is down (limits then fall back per node).
-    const r = new Redis(url, {
+    const r: Redis = new Redis(url, {
       enableOfflineQueue: offlineQueue,
       maxRetriesPerRequest: offlineQueue ? null : 1,
       // A partition must not stall admission: counter commands give up quickly and fall back.
@@ -132,8 +131,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const store =
     options.store ??
     (storage.mongodbUri
-      ? await createMongoStore({ uri: storage.mongodbUri, database: storage.database, onNotice: (m) => logger.warn(m) })
-      : createEmbeddedStore());
+      ? await (await import('./store/mongo.ts')).createMongoStore({ uri: storage.mongodbUri, database: storage.database, onNotice: (m) => logger.warn(m) })
+      : // Only the store in use is loaded (the MongoDB driver is not needed by the embedded store).
+        (await import('./store/embedded.ts')).createEmbeddedStore());
   const requests = createRequestRepository(store, { retentionDays: storage.retentionDays });
   const rollups = createRollupRepository(store, { retention: storage.rollupRetention });
   const audit = createAuditRepository(store, { retentionDays: storage.auditRetentionDays });
@@ -141,13 +141,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   const teams = createTeamRepository(store);
   await Promise.all([requests.init(), rollups.init(), audit.init(), keys.init(), teams.init()]);
 
-  const redis = config.redis.url ? redisClients(config.redis.url, logger) : undefined;
+  const redis = config.redis.url ? await redisClients(config.redis.url, logger) : undefined;
   // Counter and cache commands fail fast instead of queueing: give the connection a moment to
   // come up so the first requests don't all fall back (start-up goes on without Redis after 2 s).
   if (redis) await Promise.race([once(redis.counters, 'ready'), sleep(2_000)]).catch(() => undefined);
   const pubsub =
     options.pubsub ??
-    createGatewayPubSub(redis ? (createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as never) : undefined);
+    createGatewayPubSub(
+      redis
+        ? ((await import('@graphql-yoga/redis-event-target')).createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as never)
+        : undefined,
+    );
 
   let lastRecorderWarning = 0;
   const recorder = createUsageRecorder({

@@ -3,7 +3,7 @@
  * provider reports no usage or a stream breaks. Records built from these are marked
  * `estimated`.
  */
-import { countTokens } from 'gpt-tokenizer';
+import { countTokens } from './tokenizer.ts';
 import type { CanonicalRequest, ContentPart, ToolCall } from '../providers/canonical.ts';
 
 /** Per-message framing overhead, as in OpenAI's chat token-counting guide. */

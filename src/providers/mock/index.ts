@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallOptions, ProviderAdapter } from '../adapter.ts';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingRequest, StreamEvent, ToolCall } from '../canonical.ts';
 import { abortError } from '../http.ts';
-import { decode, encode } from 'gpt-tokenizer';
+import { decode, encode } from '../../pricing/tokenizer.ts';
 import { countText, estimateInputTokens } from '../../pricing/tokens.ts';
 
 export interface MockAdapterOptions {
