@@ -1,4 +1,5 @@
 /** Constants and helpers shared by the bench driver and its child servers. */
+import type { DocStore } from '../src/store/collection.ts';
 
 /** The answer every target must echo back. */
 export const UPSTREAM_CONTENT = 'Hello from the Switchyard bench upstream, all good!';
@@ -104,4 +105,24 @@ async function mapToSources(frames: Array<{ url: string; lineNumber: number; col
       /* keep the generated position */
     }
   }
+}
+
+/** Accepts everything, keeps nothing. A Proxy so it follows DocCollection as it grows. */
+export function nullStore(): DocStore {
+  const answers: Record<string, (...args: any[]) => unknown> = {
+    insertMany: (docs: unknown[]) => ({ insertedCount: docs.length, errors: [] }),
+    find: () => [],
+    findOne: () => null,
+    updateOne: () => ({ matched: 1, upserted: false }),
+    bulkUpdate: (ops: unknown[]) => ({ matched: ops.length }),
+    bulkUpsert: (ops: unknown[]) => ({ matched: ops.length, upserted: 0, duplicates: 0 }),
+    aggregate: () => [],
+    countDocuments: () => 0,
+    deleteMany: () => 0,
+  };
+  const collection = (name: string) =>
+    new Proxy({ name } as Record<string | symbol, unknown>, {
+      get: (target, prop) => (prop in target ? target[prop] : prop === 'then' ? undefined : async (...args: unknown[]) => answers[String(prop)]?.(...args)),
+    });
+  return { kind: 'embedded', collection: collection as unknown as DocStore['collection'], ping: async () => {}, close: async () => {} };
 }

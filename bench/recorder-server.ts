@@ -15,8 +15,7 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
-import type { DocStore } from '../src/store/collection.ts';
-import { BENCH_API_KEY, BENCH_MODEL, onShutdown, ready } from './common.ts';
+import { BENCH_API_KEY, BENCH_MODEL, nullStore, onShutdown, ready } from './common.ts';
 
 const upstream = process.env.UPSTREAM_URL;
 if (!upstream) throw new Error('UPSTREAM_URL is required');
@@ -37,24 +36,6 @@ const config = parseConfig({
   }),
 });
 
-/** Accepts everything, keeps nothing (same idea as bench/switchyard-server.ts's null store). */
-function nullStore(): DocStore {
-  const answers: Record<string, (...args: any[]) => unknown> = {
-    insertMany: (docs: unknown[]) => ({ insertedCount: docs.length, errors: [] }),
-    find: () => [],
-    findOne: () => null,
-    updateOne: () => ({ matched: 1, upserted: false }),
-    bulkUpdate: (ops: unknown[]) => ({ matched: ops.length }),
-    aggregate: () => [],
-    countDocuments: () => 0,
-    deleteMany: () => 0,
-  };
-  const collection = (name: string) =>
-    new Proxy({ name } as Record<string | symbol, unknown>, {
-      get: (target, prop) => (prop in target ? target[prop] : prop === 'then' ? undefined : async (...args: unknown[]) => answers[String(prop)]?.(...args)),
-    });
-  return { kind: 'embedded', collection: collection as unknown as DocStore['collection'], ping: async () => {}, close: async () => {} };
-}
 
 const app = await createApp({ config, ...(mode === 'null' && { store: nullStore() }) });
 await app.listen();

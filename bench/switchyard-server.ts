@@ -26,8 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { DocStore } from '../src/store/collection.ts';
-import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, onShutdown, ready } from './common.ts';
+import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, nullStore, onShutdown, ready } from './common.ts';
 
 // Experiments that need a different module for src/ (nothing in src/ changes): must be
 // registered before src/ is imported, hence the dynamic imports below.
@@ -114,25 +113,6 @@ try {
   notes.push(`telemetry.metrics rejected by the config schema (${String(err).slice(0, 200)}); running without it`);
 }
 
-/** Accepts everything, keeps nothing. A Proxy so it follows DocCollection as it grows. */
-function nullStore(): DocStore {
-  const answers: Record<string, (...args: any[]) => unknown> = {
-    insertMany: (docs: unknown[]) => ({ insertedCount: docs.length, errors: [] }),
-    find: () => [],
-    findOne: () => null,
-    updateOne: () => ({ matched: 1, upserted: false }),
-    bulkUpdate: (ops: unknown[]) => ({ matched: ops.length }),
-    bulkUpsert: (ops: unknown[]) => ({ matched: ops.length, upserted: 0, duplicates: 0 }),
-    aggregate: () => [],
-    countDocuments: () => 0,
-    deleteMany: () => 0,
-  };
-  const collection = (name: string) =>
-    new Proxy({ name } as Record<string | symbol, unknown>, {
-      get: (target, prop) => (prop in target ? target[prop] : prop === 'then' ? undefined : async (...args: unknown[]) => answers[String(prop)]?.(...args)),
-    });
-  return { kind: 'embedded', collection: collection as unknown as DocStore['collection'], ping: async () => {}, close: async () => {} };
-}
 
 const app = await createApp({ config, ...(process.env.BENCH_STORE === 'null' && { store: nullStore() }) });
 await app.listen();
