@@ -207,6 +207,19 @@ function generator(from: number, n: number, wide: boolean, seed = 20_261_127): (
   };
 }
 
+/** What usage_rollups holds: the base day buckets a 30-day query needs, and everything (hour and tag buckets must exist too). */
+async function rollupCensus(col: { countDocuments(filter: Record<string, unknown>): Promise<number> }, from: string | number | Date, to: string | number | Date) {
+  const [dayBase, allDocs, hourDocs, tagDocs] = await Promise.all([
+    col.countDocuments({ g: 'day', tagKey: null, start: { $gte: new Date(from), $lt: new Date(to) } }),
+    col.countDocuments({}),
+    col.countDocuments({ g: 'hour' }),
+    col.countDocuments({ tagKey: { $ne: null } }),
+  ]);
+  expect(hourDocs).toBeGreaterThan(0);
+  expect(tagDocs).toBeGreaterThan(0);
+  return { dayBase, allDocs, hourDocs, tagDocs };
+}
+
 // ------------------------------------------------------------------ brute force
 
 interface Sums {
@@ -512,14 +525,7 @@ describe(`A. analytics over ${fmt(EMBEDDED_ROWS)} seeded requests on the embedde
 
   it('Query.usage over 30 days by MODEL and DAY calls only find on usage_rollups with the day-bucket filter, and equals the brute force exactly', async () => {
     const rollupsCol = store!.inner.collection<RollupDoc>('usage_rollups');
-    const [dayBase, allDocs, hourDocs, tagDocs] = await Promise.all([
-      rollupsCol.countDocuments({ g: 'day', tagKey: null, start: { $gte: new Date(from), $lt: new Date(to) } }),
-      rollupsCol.countDocuments({}),
-      rollupsCol.countDocuments({ g: 'hour' }),
-      rollupsCol.countDocuments({ tagKey: { $ne: null } }),
-    ]);
-    expect(hourDocs).toBeGreaterThan(0);
-    expect(tagDocs).toBeGreaterThan(0);
+    const { dayBase, allDocs, hourDocs, tagDocs } = await rollupCensus(rollupsCol, from, to);
 
     store!.calls.length = 0;
     const { status, body, ms } = await askUsage(gw!, from, to);
@@ -621,14 +627,7 @@ describe(`B. analytics over ${fmt(SERVER_ROWS)} seeded requests on the run's ser
   it('Query.usage over 30 days by MODEL and DAY reads only usage_rollups and equals the brute force exactly', async () => {
     // What the collection holds besides the base day buckets the query needs.
     const rollupsCol = readStore.db.collection('usage_rollups');
-    const [dayBase, allDocs, hourDocs, tagDocs] = await Promise.all([
-      rollupsCol.countDocuments({ g: 'day', tagKey: null, start: { $gte: new Date(from), $lt: new Date(to) } }),
-      rollupsCol.countDocuments({}),
-      rollupsCol.countDocuments({ g: 'hour' }),
-      rollupsCol.countDocuments({ tagKey: { $ne: null } }),
-    ]);
-    expect(hourDocs).toBeGreaterThan(0);
-    expect(tagDocs).toBeGreaterThan(0);
+    const { dayBase, allDocs, hourDocs, tagDocs } = await rollupCensus(rollupsCol, from, to);
 
     mongo.commands.length = 0;
     const { status, body, ms } = await askUsage(gw, from, to);
