@@ -154,14 +154,43 @@ const HINTS: Readonly<Record<string, readonly string[]>> = {
   fake_boundary: ['end', 'override'],
 };
 
-/** Each rule's first confirmed match, and the clamped sum of the weights of the rules that fired. */
-export function scoreInjection(text: string): { score: number; hits: RuleHit[] } {
+/**
+ * Every hint in one pass: a zero-width match at each position that starts a hint, the longest
+ * alternative first. Two hints starting at the same position are prefixes of each other, so the
+ * recorded one stands for all of them: each hint enables the rules of every hint it starts with.
+ */
+const ALL_HINTS = [...new Set(Object.values(HINTS).flat())].sort((a, b) => b.length - a.length);
+const HINT_SCAN = new RegExp(`(?=(${ALL_HINTS.map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')}))`, 'g');
+const RULES_OF_HINT = new Map<string, number[]>(
+  ALL_HINTS.map((f) => [f, INJECTION_RULES.flatMap((r, i) => ((HINTS[r.id] ?? []).some((h) => f.startsWith(h)) ? [i] : []))]),
+);
+const UNHINTED = INJECTION_RULES.flatMap((r, i) => (HINTS[r.id] ? [] : [i]));
+
+/** Which rules can match `text`: those whose hints it contains (lower case, whitespace runs as one space). */
+function candidateRules(text: string): boolean[] {
+  const run = new Array<boolean>(INJECTION_RULES.length).fill(false);
+  for (const i of UNHINTED) run[i] = true;
+  // Whitespace runs as one space, so that hints of several words match however spaced; single
+  // spaces (nearly all whitespace) are left alone rather than replaced one by one.
+  const lower = text.toLowerCase().replace(/\s{2,}|[^\S ]/g, ' ');
+  HINT_SCAN.lastIndex = 0;
+  for (let m = HINT_SCAN.exec(lower); m; m = HINT_SCAN.exec(lower)) {
+    for (const i of RULES_OF_HINT.get(m[1]!)!) run[i] = true;
+    HINT_SCAN.lastIndex = m.index + 1;
+  }
+  return run;
+}
+
+/**
+ * Each rule's first confirmed match, and the clamped sum of the weights of the rules that fired.
+ * `everyRule` skips the hint prefilter (the tests compare both ways).
+ */
+export function scoreInjection(text: string, everyRule = false): { score: number; hits: RuleHit[] } {
   const hits: RuleHit[] = [];
-  // Lower case, whitespace runs as one space: hints of several words match however spaced.
-  const lower = text.toLowerCase().replace(/\s+/g, ' ');
-  for (const rule of INJECTION_RULES) {
-    const hints = HINTS[rule.id];
-    if (hints && !hints.some((w) => lower.includes(w))) continue;
+  const run = everyRule ? undefined : candidateRules(text);
+  for (let i = 0; i < INJECTION_RULES.length; i++) {
+    if (run && !run[i]) continue;
+    const rule = INJECTION_RULES[i]!;
     const hit = firstHit(rule, text);
     if (hit) hits.push(hit);
   }
