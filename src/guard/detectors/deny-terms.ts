@@ -17,6 +17,7 @@ import type { Detector, Finding } from '../types.ts';
 import { dropOverlaps, isWordAt, isWordBefore, isWordCodePoint } from './text-scan.ts';
 
 const SPACE = 32;
+const NON_ASCII = /[^\x00-\x7f]/;
 const WHITESPACE = /\s/u;
 const FORMAT = /\p{Cf}/u;
 const SPACELESS_SCRIPT = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}\p{sc=Hangul}]/u;
@@ -115,9 +116,22 @@ export function createDenyTermsDetector(terms: string[]): Detector {
   });
   const automaton = buildAutomaton(termSymbols);
   const longest = Math.max(1, ...list.map((t) => t.symbols));
+  // Prefilter for ASCII texts (no characters are skipped and every symbol is the lower-cased
+  // character): a match contains its term's first word verbatim in the lower-cased text. A term
+  // folded to anything outside ASCII cannot match an ASCII text at all.
+  const firstWords = termSymbols.flatMap((symbols) => {
+    if (symbols.some((s) => s > 127)) return [];
+    const space = symbols.indexOf(SPACE);
+    return [String.fromCharCode(...(space === -1 ? symbols : symbols.slice(0, space)))];
+  });
+  const mayMatch = (text: string): boolean => {
+    if (NON_ASCII.test(text)) return true;
+    const lower = text.toLowerCase();
+    return firstWords.some((w) => lower.includes(w));
+  };
 
   const detect = (text: string): Finding[] => {
-    if (list.length === 0) return [];
+    if (list.length === 0 || !mayMatch(text)) return [];
     const found: Finding[] = [];
     // Start offsets of the last `longest` symbols, as a ring buffer.
     const starts = new Array<number>(longest).fill(0);

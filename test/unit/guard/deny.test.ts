@@ -39,6 +39,14 @@ describe('createDenyTermsDetector', () => {
     ]);
   });
 
+  it('matches ASCII text against terms that fold to ASCII, and skips terms that cannot', () => {
+    // ASCII texts take a prefilter (the lower-cased first word of some term must occur): a term
+    // written with the Kelvin sign folds to "kelvin"; one with "ß" can never match ASCII text.
+    const d = createDenyTermsDetector(['\u212Aelvin scale', 'straße']);
+    expect(hits(d, 'The KELVIN\tScale; strasse.')).toEqual([['KELVIN\tScale', '\u212Aelvin scale']]);
+    expect(hits(d, 'Kelvinscale and celsius')).toEqual([]);
+  });
+
   it('matches inside text of scripts written without spaces', () => {
     const d = createDenyTermsDetector(['機密', 'ลับ']);
     expect(hits(d, 'これは機密情報です。ข้อมูลลับมาก')).toEqual([
