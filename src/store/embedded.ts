@@ -229,7 +229,13 @@ class DuplicateKeyError extends Error {
   }
 }
 
+/** The index key of a document: a single string value as itself (the common case: ids), else JSON. */
 function uniqueKey(doc: Doc, fields: string[]): string {
+  if (fields.length === 1) {
+    const v = getPath(doc, fields[0]!);
+    // JSON keys start with "[", so the two forms never collide.
+    if (typeof v === 'string') return `s${v}`;
+  }
   return JSON.stringify(fields.map((f) => getPath(doc, f) ?? null));
 }
 
@@ -238,6 +244,7 @@ function isOperatorObject(v: unknown): boolean {
 }
 
 function getPath(doc: Doc, path: string): unknown {
+  if (!path.includes('.')) return doc[path];
   let cur: unknown = doc;
   for (const part of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
