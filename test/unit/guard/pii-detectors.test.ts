@@ -211,6 +211,13 @@ describe('secret', () => {
     expect(found('secret', `key: ${token}.`)).toEqual([[token, label]]);
   });
 
+  it('recognises a labelled AWS secret access key on its own', () => {
+    // The secret itself carries no prefix: only the label ("secret", any case) gives it away.
+    const secret = j('wJalrXUtnFEMI/K7MDENG/', 'bPxRfiCYEXAMPLEKEY');
+    expect(found('secret', `AWS_SECRET_ACCESS_KEY = ${secret}`)).toEqual([[secret, 'aws_secret_access_key']]);
+    expect(found('secret', `Secret_Access_Key: "${secret}"`)).toEqual([[secret, 'aws_secret_access_key']]);
+  });
+
   it('needs a JWT header that decodes to JSON with "alg"', () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const jwt = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: '1' })}.c2lnbmF0dXJl`;
