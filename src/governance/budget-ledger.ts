@@ -43,7 +43,8 @@ export interface BudgetLedger {
   reserve(specs: BudgetSpec[], reservationId: string, amountMicros: number, now?: Date): Promise<ReserveResult>;
   /**
    * Releases the reservation and adds the actual cost to spend (may exceed the reservation; never
-   * negative). Idempotent per reservationId for as long as the reservation TTL after settling.
+   * negative). Idempotent per reservationId for a while after settling: the reservation TTL in
+   * Redis, SETTLED_MEMORY_MS in memory.
    * The cost is counted in the period containing `now`; a reservation that already expired is
    * still charged.
    */
@@ -131,16 +132,24 @@ export interface MemoryLedger extends BudgetLedger {
 interface Counter {
   spentMicros: number;
   reservedMicros: number;
-  /** Insertion order is expiry order (constant TTL, re-inserted on change), so pruning stops at the first live one. */
+  /** Live reservations. Insertion order is expiry order (constant TTL, re-inserted on change), so pruning stops at the first live one. */
   reservations: Map<string, Reservation>;
+  /**
+   * Reservation id -> until when a repeated settle is a no-op (SETTLED_MEMORY_MS). Kept apart from
+   * the live reservations, and briefly: a marker per request for the whole reservation TTL was
+   * hundreds of thousands of entries per budget under sustained load.
+   */
+  settled: Map<string, number>;
   expiresAtMs: number | null;
 }
 
 interface Reservation {
-  /** null marks a settled reservation, kept until expiresAtMs so a repeated settle is a no-op. */
-  amountMicros: number | null;
+  amountMicros: number;
   expiresAtMs: number;
 }
+
+/** How long the memory ledger remembers a settled reservation, so that a repeated settle is a no-op. */
+export const SETTLED_MEMORY_MS = 30_000;
 
 export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
   const clock = o.now ?? Date.now;
@@ -165,6 +174,7 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
           spentMicros: seeded,
           reservedMicros: 0,
           reservations: new Map<string, Reservation>(),
+          settled: new Map<string, number>(),
           expiresAtMs: counterExpiry(spec.period, now),
         };
         map.set(key, counter);
@@ -183,8 +193,12 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
   function prune(c: Counter, nowMs: number): void {
     for (const [id, r] of c.reservations) {
       if (r.expiresAtMs > nowMs) break;
-      if (r.amountMicros !== null) c.reservedMicros -= r.amountMicros;
+      c.reservedMicros -= r.amountMicros;
       c.reservations.delete(id);
+    }
+    for (const [id, until] of c.settled) {
+      if (until > nowMs) break;
+      c.settled.delete(id);
     }
   }
 
@@ -225,12 +239,14 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
       const cs = await Promise.all(specs.map((s) => counterFor(s, nowMs)));
       for (const c of cs) {
         prune(c, nowMs);
+        if (c.settled.has(reservationId)) continue;
         const r = c.reservations.get(reservationId);
-        if (r && r.amountMicros === null) continue;
-        if (r) c.reservedMicros -= r.amountMicros!;
+        if (r) {
+          c.reservedMicros -= r.amountMicros;
+          c.reservations.delete(reservationId);
+        }
         c.spentMicros += actual;
-        c.reservations.delete(reservationId);
-        c.reservations.set(reservationId, { amountMicros: null, expiresAtMs: nowMs + o.reservationTtlMs });
+        c.settled.set(reservationId, nowMs + SETTLED_MEMORY_MS);
       }
     },
 
