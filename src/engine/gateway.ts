@@ -10,7 +10,7 @@ import type { CanonicalRequest, Choice, EmbeddingRequest, Usage } from '../provi
 import { ProviderError } from '../providers/errors.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { costMicros } from '../pricing/cost.ts';
-import { countText } from '../pricing/tokens.ts';
+import { countText, estimateInputTokens, inputTokensUpperBound } from '../pricing/tokens.ts';
 import type { Principal } from '../governance/auth.ts';
 import { NO_ADMISSION, type Admission, type Governance } from '../governance/governance.ts';
 import type { Breakers } from '../routing/breaker.ts';
@@ -127,10 +127,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         guard.decisions = checked.decisions;
       }
     }
-    // Budgets reserve counted input tokens, so a caller with a budget always gets an exact count.
-    const exact = exactFeatures || (deps.governance?.budgetSpecs(principal).length ?? 0) > 0;
-    // Budgets need the token count only; the classifier runs where a route uses it (or a preview shows it).
-    const features = requestFeatures(request, route, stream, { exact, complexity: exactFeatures });
+    // Budgets count tokens only when their reservation is close to the limit (see admitRequest);
+    // the classifier runs where a route uses it (or a preview shows it).
+    const features = requestFeatures(request, route, stream, { exact: exactFeatures, complexity: exactFeatures });
     const gov = deps.governance;
     const allowed = (m: CatalogModel) => (n === 1 || m.providerType !== 'anthropic') && (!gov || gov.allowed(principal, m, req.model));
     const plan = planRoute(route, features, snapshot, rng, n > 1 || (gov && principal.kind === 'key') ? { allowed } : {});
@@ -153,20 +152,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return new AppError('NO_ROUTE', `No target of '${p.route.name}' can serve this request (${reasons || 'no targets'}).`, { param: 'model' });
   }
 
-  /** Worst-case cost over the planned targets: counted input plus the maximum output. */
-  function worstCaseMicros(p: Prepared): number {
+  /** Worst-case cost over the planned targets: `promptTokens` of input plus the maximum output. */
+  function worstCaseMicros(p: Prepared, promptTokens: number): number {
     let worst = 0;
     for (const a of p.plan.attempts) {
       const m = a.model;
       const maxOut = Math.min(p.request.maxOutputTokens ?? m.maxOutputTokens, m.maxOutputTokens) * (p.request.n ?? 1);
-      worst = Math.max(worst, Math.ceil((p.features.promptTokens * m.price.inputPicos + maxOut * m.price.outputPicos) / 1e6));
+      worst = Math.max(worst, Math.ceil((promptTokens * m.price.inputPicos + maxOut * m.price.outputPicos) / 1e6));
     }
     return worst;
   }
 
   async function admitRequest(p: Prepared, ctx: RequestContext): Promise<Admission> {
     if (!deps.governance) return NO_ADMISSION;
-    return deps.governance.admit(ctx.principal, p.plan.attempts.map((a) => a.model), p.features.promptTokens, worstCaseMicros(p));
+    // The reservation is first sized with a bound on the input tokens (no tokenizer pass); only
+    // when that does not fit is the input counted (o200k BPE) and the exact worst case tried.
+    const input = (exact: boolean) => (p.features.exactTokens ? p.features.promptTokens : exact ? estimateInputTokens(p.request) : inputTokensUpperBound(p.request));
+    return deps.governance.admit(ctx.principal, p.plan.attempts.map((a) => a.model), p.features.promptTokens, (exact) => worstCaseMicros(p, input(exact)));
   }
 
   /** The request as sent to one target: output cap clamped to the model's limit. */
@@ -290,7 +292,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         health.success(model.name, latencyMs);
         health.success(model.provider, latencyMs);
         attempts.push(attemptRecord(model, 'success', startedAt, p.plan.attempts.find((a) => a.model === model)?.reason));
-        admission.settle(cost, usage.outputTokens);
+        admission.settle(cost, usage.outputTokens, usage.inputTokens);
         recorded = true;
         const fields = { model, attempts, usage, cost, baseline: costMicros(usage, p.route.baseline.price), cache: lookup?.record };
         let choices = res.choices;

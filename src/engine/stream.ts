@@ -166,7 +166,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     opened.dispose();
     const usage = finalizeUsage(request, reported, { text: texts.join(''), toolCalls: toolCalls.filter(Boolean) }, status === 'success');
     const cost = costMicros(usage, model.price) + extraCost;
-    admission.settle(cost, usage.outputTokens);
+    admission.settle(cost, usage.outputTokens, usage.inputTokens);
     const latencyMs = performance.now() - ctx.startedAt;
     if (status === 'success') {
       deps.health.success(model.name, latencyMs, ttftMs);

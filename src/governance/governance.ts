@@ -58,7 +58,11 @@ export type KeyPatch = Partial<Omit<KeyInput, 'teamId' | 'role'>>;
 
 /** What admission reserved; settle exactly once. */
 export interface Admission {
-  settle(actualCostMicros: number, outputTokens: number): void;
+  /**
+   * Once, after the request: the actual cost, the output tokens, and the input tokens the provider
+   * reported (when known, they replace the estimate the tokens-per-minute limits were charged).
+   */
+  settle(actualCostMicros: number, outputTokens: number, inputTokens?: number): void;
 }
 
 export const NO_ADMISSION: Admission = { settle() {} };
@@ -76,8 +80,13 @@ export interface Governance {
   budgetSpecs(p: Principal): BudgetSpec[];
   /** Whether the principal may use a model reached under any of these names (model, alias, route). */
   allowed(p: Principal, model: CatalogModel, requestedName: string): boolean;
-  /** Rate limits, then the budget reservation; throws RATE_LIMITED or BUDGET_EXCEEDED. */
-  admit(p: Principal, models: readonly CatalogModel[], promptTokens: number, worstCaseMicros: number): Promise<Admission>;
+  /**
+   * Rate limits (tokens per minute charged `promptTokens`, an estimate corrected at settle), then
+   * the budget reservation of `worstCaseMicros(false)`, a bound that needs no token count, or when
+   * that does not fit of `worstCaseMicros(true)`, from counted input tokens. Throws RATE_LIMITED
+   * or BUDGET_EXCEEDED.
+   */
+  admit(p: Principal, models: readonly CatalogModel[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): Promise<Admission>;
 }
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `${what} does not exist.`);
@@ -302,10 +311,16 @@ export function createGovernance(d: GovernanceDeps): Governance {
           });
         }
       }
+      // Tokens per minute: the output, and the difference between the provider's input count and the estimate charged.
+      const addTokens = (out: number, input: number | undefined) => {
+        if (limits.length) d.limiter.addTokens(limits, out + (input === undefined ? 0 : input - promptTokens)).catch(() => undefined);
+      };
       const specs = this.budgetSpecs(p);
-      if (!specs.length) return limits.length ? { settle: (_c, out) => void d.limiter.addTokens(limits, out).catch(() => undefined) } : NO_ADMISSION;
+      if (!specs.length) return limits.length ? { settle: (_c, out, input) => addTokens(out, input) } : NO_ADMISSION;
       const reservationId = randomUUID();
-      const res = await d.ledger.reserve(specs, reservationId, worstCaseMicros);
+      let res = await d.ledger.reserve(specs, reservationId, worstCaseMicros(false));
+      // The bound is several times the input cost; close to the limit, count the tokens.
+      if (!res.ok) res = await d.ledger.reserve(specs, reservationId, worstCaseMicros(true));
       if (!res.ok) {
         void audit(p, 'budget.refused', res.exceeded.id, 'denied', { limitMicros: res.exceeded.limitMicros, spentMicros: res.spentMicros });
         throw new AppError('BUDGET_EXCEEDED', `Budget exhausted for this ${res.exceeded.id.split(':')[0]} (${res.exceeded.period}).`, {
@@ -319,11 +334,11 @@ export function createGovernance(d: GovernanceDeps): Governance {
       }
       let settled = false;
       return {
-        settle(actual, outputTokens) {
+        settle(actual, outputTokens, inputTokens) {
           if (settled) return;
           settled = true;
           d.ledger.settle(specs, reservationId, actual).catch(() => undefined);
-          if (limits.length) d.limiter.addTokens(limits, outputTokens).catch(() => undefined);
+          addTokens(outputTokens, inputTokens);
         },
       };
     },

@@ -23,7 +23,7 @@ export type AdmitResult =
 export interface RateLimiter {
   /** Consumes 1 request and `tokens` tokens on every spec that has a limit; all-or-nothing (consumed points are given back if any limit refuses). */
   admit(specs: RateLimitSpec[], tokens: number): Promise<AdmitResult>;
-  /** Adds tokens known only after the response (output tokens); never refuses. */
+  /** Adds tokens known only after the response (output tokens, input corrections; negative gives back); never refuses. */
   addTokens(specs: RateLimitSpec[], tokens: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -181,10 +181,14 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
     },
 
     async addTokens(specs, tokens) {
-      const points = tokenPoints(tokens);
+      // Negative: an admission estimate that was too high is given back.
+      const points = Math.sign(tokens) * tokenPoints(Math.abs(tokens));
       if (points === 0) return;
       const outcomes = await Promise.allSettled(
-        specs.filter((s) => s.tpm != null).map((s) => limiterFor(s.dimension, 'tpm', s.tpm!).penalty(keyOf(s), points)),
+        specs.filter((s) => s.tpm != null).map((s) => {
+          const limiter = limiterFor(s.dimension, 'tpm', s.tpm!);
+          return points > 0 ? limiter.penalty(keyOf(s), points) : limiter.reward(keyOf(s), -points);
+        }),
       );
       for (const outcome of outcomes) if (outcome.status === 'rejected') report(outcome.reason);
     },

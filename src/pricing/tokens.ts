@@ -41,34 +41,52 @@ export function countText(text: string): number {
   return n;
 }
 
-function contentTokens(content: string | ContentPart[] | null): number {
+type Counter = (text: string) => number;
+
+function contentTokens(content: string | ContentPart[] | null, count: Counter): number {
   if (content === null) return 0;
-  if (typeof content === 'string') return countText(content);
+  if (typeof content === 'string') return count(content);
   let n = 0;
-  for (const p of content) n += p.type === 'text' ? countText(p.text) : PER_IMAGE;
+  for (const p of content) n += p.type === 'text' ? count(p.text) : PER_IMAGE;
   return n;
 }
 
-function toolCallTokens(calls: readonly ToolCall[] | undefined): number {
+function toolCallTokens(calls: readonly ToolCall[] | undefined, count: Counter = countText): number {
   let n = 0;
-  for (const c of calls ?? []) n += countText(c.name) + countText(c.arguments) + 3;
+  for (const c of calls ?? []) n += count(c.name) + count(c.arguments) + 3;
+  return n;
+}
+
+/** Input tokens of a chat request (messages, tools and response schema), each text counted by `count`. */
+function inputTokens(req: CanonicalRequest, count: Counter): number {
+  let n = PER_REPLY;
+  for (const m of req.messages) {
+    n += PER_MESSAGE;
+    if (m.role === 'assistant') n += contentTokens(m.content, count) + toolCallTokens(m.toolCalls, count);
+    else n += contentTokens(m.content, count);
+  }
+  for (const t of req.tools ?? []) {
+    n += count(t.name) + count(t.description ?? '') + (t.parameters ? count(JSON.stringify(t.parameters)) : 0) + 8;
+  }
+  if (req.responseFormat?.type === 'json_schema') n += count(JSON.stringify(req.responseFormat.schema));
   return n;
 }
 
 /** Estimated input tokens of a chat request (messages, tools and response schema). */
 export function estimateInputTokens(req: CanonicalRequest): number {
-  let n = PER_REPLY;
-  for (const m of req.messages) {
-    n += PER_MESSAGE;
-    if (m.role === 'assistant') n += contentTokens(m.content) + toolCallTokens(m.toolCalls);
-    else n += contentTokens(m.content);
-  }
-  for (const t of req.tools ?? []) {
-    n += countText(t.name) + countText(t.description ?? '') + (t.parameters ? countText(JSON.stringify(t.parameters)) : 0) + 8;
-  }
-  if (req.responseFormat?.type === 'json_schema') n += countText(JSON.stringify(req.responseFormat.schema));
-  return n;
+  return inputTokens(req, countText);
 }
+
+/**
+ * A bound that estimateInputTokens never exceeds, without the tokenizer: a byte-level BPE token
+ * holds at least one UTF-8 byte, so a text has at most as many tokens as bytes (also per segment).
+ * Typically about four times the count for English; cheap (no BPE pass).
+ */
+export function inputTokensUpperBound(req: CanonicalRequest): number {
+  return inputTokens(req, utf8Bytes);
+}
+
+const utf8Bytes: Counter = (text) => Buffer.byteLength(text, 'utf8');
 
 /** Estimated output tokens of generated text and tool calls. */
 export function estimateOutputTokens(text: string, toolCalls: readonly ToolCall[] = []): number {

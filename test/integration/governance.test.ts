@@ -274,6 +274,24 @@ describe('keys, authentication and roles (one gateway)', () => {
     await again.dispose();
   });
 
+  it('reserves with a token bound first and counts the tokens only when that does not fit', async () => {
+    // Budget for exactly two requests at their counted worst case. The bound (UTF-8 bytes) is
+    // larger, so the second reservation fits only once the prompt is counted: without the counted
+    // retry it would be refused.
+    const probe = await gql(gw, ADMIN, '{ routePreview(input: {model: "mock-small", messages: [{role: USER, content: "hello there"}], maxOutputTokens: 5}) { features { promptTokens } } }');
+    const worst = probe.body.data.routePreview.features.promptTokens * 1 + 5 * 10;
+    const k = await createKey(gw, ADMIN, { name: 'exact-fit', teamId: teamA, role: 'MEMBER', budget: { amountUsd: (2 * worst + 1) / 1e6, period: 'DAY' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await rest(gw, k.secret, chat('mock-small', { max_tokens: 5 }));
+      await res.text();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    const status = await gql(gw, k.secret, '{ budgets { id spent { micros } reserved { micros } } }');
+    expect(status.body.data.budgets.find((b: { id: string }) => b.id === k.id)).toMatchObject({ spent: { micros: 2 * worst }, reserved: { micros: 0 } });
+  });
+
   it('holds a budget under 50 concurrent streams: at most 5 served (plus one reserved maximum)', async () => {
     // 5 output tokens per request, which the mock always uses up: every request costs its worst
     // case (prompt x $1/M + 5 x $10/M), so "budget for 5 requests" means exactly 5 fit.

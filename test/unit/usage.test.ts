@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finalizeUsage, ZERO_USAGE } from '../../src/engine/usage.ts';
 import type { CanonicalRequest } from '../../src/providers/canonical.ts';
-import { countText, estimateInputTokens, estimateOutputTokens } from '../../src/pricing/tokens.ts';
+import { countText, estimateInputTokens, estimateOutputTokens, inputTokensUpperBound } from '../../src/pricing/tokens.ts';
 
 const req = (content: string, extra: Partial<CanonicalRequest> = {}): CanonicalRequest => ({
   model: 'm',
@@ -30,6 +30,30 @@ describe('token estimates', () => {
     const c = estimateInputTokens(req('hello '.repeat(1000)));
     expect(b).toBeGreaterThan(a + 90);
     expect(c).toBeGreaterThan(b + 800);
+  });
+
+  it('the tokenizer-free bound is never below the count (budgets reserve with it)', () => {
+    const texts = [
+      '',
+      'hello',
+      'The quick brown fox jumps over the lazy dog. '.repeat(40),
+      '東京都の天気は晴れです。'.repeat(30),
+      '🦊🚀👩‍👩‍👧‍👦 emoji ' .repeat(50),
+      'a'.repeat(3000),
+      '{"k":[1,2,3],"nested":{"x":"y"}}'.repeat(20),
+      'Ωμέγα Привет مرحبا שלום नमस्ते',
+    ];
+    for (const t of texts) {
+      const r: CanonicalRequest = {
+        model: 'm',
+        messages: [{ role: 'system', content: t }, { role: 'user', content: [{ type: 'text', text: t }, { type: 'image', url: 'https://x/y.png' }] }, { role: 'assistant', content: t, toolCalls: [{ id: 'c', name: 'f', arguments: t }] }],
+        tools: [{ name: 'f', description: t, parameters: { type: 'object' } }],
+      };
+      expect(inputTokensUpperBound(r), t.slice(0, 20)).toBeGreaterThanOrEqual(estimateInputTokens(r));
+    }
+    // Ordinary English: a few times the count, not orders of magnitude.
+    const english = req('Please keep it friendly, apologise for the trouble, and tell her the new chair ships on Monday.');
+    expect(inputTokensUpperBound(english)).toBeLessThan(estimateInputTokens(english) * 6);
   });
 
   it('input estimates grow with each message', () => {

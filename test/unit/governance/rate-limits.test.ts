@@ -88,6 +88,16 @@ describe('createRateLimiter (memory)', () => {
     expect(await limiter.admit([spec], 1_000)).toEqual({ ok: true });
   });
 
+  it('addTokens with a negative count gives back what an admission estimate overcharged', async () => {
+    const limiter = createRateLimiter();
+    const spec = key(undefined, 1_000);
+    expect(await limiter.admit([spec], 900)).toEqual({ ok: true });
+    expect(await limiter.admit([spec], 200)).toMatchObject({ ok: false, kind: 'tpm' });
+    await limiter.addTokens([spec], -500); // the provider counted 400 input tokens, not 900
+    expect(await limiter.admit([spec], 500)).toEqual({ ok: true });
+    expect(await limiter.admit([spec], 200)).toMatchObject({ ok: false, kind: 'tpm' });
+  });
+
   it('ignores specs without limits and rounds fractional tokens up', async () => {
     const limiter = createRateLimiter();
     expect(await admitted(limiter, [key(), team(), model()], 10_000, 50)).toBe(50);
