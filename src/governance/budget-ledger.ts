@@ -43,8 +43,10 @@ export interface BudgetLedger {
   reserve(specs: BudgetSpec[], reservationId: string, amountMicros: number, now?: Date): Promise<ReserveResult>;
   /**
    * Releases the reservation and adds the actual cost to spend (may exceed the reservation; never
-   * negative). Idempotent per reservationId for a while after settling: the reservation TTL in
-   * Redis, SETTLED_MEMORY_MS in memory.
+   * negative). The Redis ledger ignores a repeated settle of a reservationId for the reservation
+   * TTL (a retried script). The memory ledger charges every call: remembering each settled id
+   * cost ~5 µs per request (a set of 10^5 ids churning through the GC), and its one caller,
+   * Admission.settle, settles each reservation once.
    * The cost is counted in the period containing `now`; a reservation that already expired is
    * still charged.
    */
@@ -134,34 +136,36 @@ interface Counter {
   reservedMicros: number;
   /** Live reservations. Insertion order is expiry order (constant TTL, re-inserted on change), so pruning stops at the first live one. */
   reservations: Map<string, Reservation>;
-  /**
-   * Reservation id -> until when a repeated settle is a no-op (SETTLED_MEMORY_MS). Kept apart from
-   * the live reservations, and briefly: a marker per request for the whole reservation TTL was
-   * hundreds of thousands of entries per budget under sustained load.
-   */
-  settled: Map<string, number>;
   expiresAtMs: number | null;
 }
 
 interface Reservation {
+  id: string;
   amountMicros: number;
   expiresAtMs: number;
 }
-
-/** How long the memory ledger remembers a settled reservation, so that a repeated settle is a no-op. */
-export const SETTLED_MEMORY_MS = 30_000;
 
 export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
   const clock = o.now ?? Date.now;
   let counters = new Map<string, Counter>();
   let seeding = new Map<string, Promise<Counter>>();
   let lastSweepMs = 0;
+  /** The current period of each kind, so the common call allocates no Date. */
+  const periods = new Map<BudgetPeriod, { startMs: number; endMs: number }>();
+
+  function periodStartMs(period: BudgetPeriod, nowMs: number): number {
+    const p = periods.get(period);
+    if (p && nowMs >= p.startMs && nowMs < p.endMs) return p.startMs;
+    const now = new Date(nowMs);
+    const startMs = periodStart(period, now).getTime();
+    periods.set(period, { startMs, endMs: nextReset(period, now)?.getTime() ?? Infinity });
+    return startMs;
+  }
 
   /** The counter for the spec's current period, seeding it first if needed (once per period). */
   function counterFor(spec: BudgetSpec, nowMs: number): Promise<Counter> | Counter {
-    const now = new Date(nowMs);
-    const start = periodStart(spec.period, now);
-    const key = `${spec.id}\u0000${start.getTime()}`;
+    const startMs = periodStartMs(spec.period, nowMs);
+    const key = `${spec.id}\u0000${startMs}`;
     const existing = counters.get(key);
     if (existing) return existing;
     let pending = seeding.get(key);
@@ -169,13 +173,12 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
       const map = counters;
       const seeds = seeding;
       pending = (async () => {
-        const seeded = o.seed ? micros(await o.seed(spec, start)) : 0;
+        const seeded = o.seed ? micros(await o.seed(spec, new Date(startMs))) : 0;
         const counter = map.get(key) ?? {
           spentMicros: seeded,
           reservedMicros: 0,
           reservations: new Map<string, Reservation>(),
-          settled: new Map<string, number>(),
-          expiresAtMs: counterExpiry(spec.period, now),
+          expiresAtMs: counterExpiry(spec.period, new Date(nowMs)),
         };
         map.set(key, counter);
         return counter;
@@ -190,15 +193,17 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
     return pending;
   }
 
+  /** Every spec's counter; no promise to wait for unless one needs seeding. */
+  function countersFor(specs: BudgetSpec[], nowMs: number): Counter[] | Promise<Counter[]> {
+    const cs = specs.map((s) => counterFor(s, nowMs));
+    return cs.some((c) => c instanceof Promise) ? Promise.all(cs) : (cs as Counter[]);
+  }
+
   function prune(c: Counter, nowMs: number): void {
-    for (const [id, r] of c.reservations) {
+    for (const r of c.reservations.values()) {
       if (r.expiresAtMs > nowMs) break;
       c.reservedMicros -= r.amountMicros;
-      c.reservations.delete(id);
-    }
-    for (const [id, until] of c.settled) {
-      if (until > nowMs) break;
-      c.settled.delete(id);
+      c.reservations.delete(r.id);
     }
   }
 
@@ -212,10 +217,11 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
     async reserve(specs, reservationId, amountMicros, now) {
       const nowMs = now?.getTime() ?? clock();
       const amount = micros(amountMicros);
-      const cs = await Promise.all(specs.map((s) => counterFor(s, nowMs)));
+      const cs = await countersFor(specs, nowMs);
       // From here to the return there is no await: check and apply are one atomic step.
       for (const c of cs) prune(c, nowMs);
-      for (const [i, spec] of specs.entries()) {
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i]!;
         const c = cs[i]!;
         const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
         if (spec.mode === 'hard' && c.spentMicros + c.reservedMicros - previous + amount > spec.limitMicros) {
@@ -226,27 +232,33 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
         // The same counter may appear twice (two specs with one id): replacing keeps it counted once.
         const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
         c.reservations.delete(reservationId);
-        c.reservations.set(reservationId, { amountMicros: amount, expiresAtMs: nowMs + o.reservationTtlMs });
+        c.reservations.set(reservationId, { id: reservationId, amountMicros: amount, expiresAtMs: nowMs + o.reservationTtlMs });
         c.reservedMicros += amount - previous;
       }
       sweep(nowMs);
-      return { ok: true, softExceeded: specs.filter((s, i) => s.mode === 'soft' && cs[i]!.spentMicros + cs[i]!.reservedMicros > s.limitMicros) };
+      let soft: BudgetSpec[] | undefined;
+      for (let i = 0; i < specs.length; i++) {
+        const s = specs[i]!;
+        if (s.mode === 'soft' && cs[i]!.spentMicros + cs[i]!.reservedMicros > s.limitMicros) (soft ??= []).push(s);
+      }
+      return { ok: true, softExceeded: soft ?? [] };
     },
 
     async settle(specs, reservationId, actualMicros, now) {
       const nowMs = now?.getTime() ?? clock();
       const actual = micros(actualMicros);
-      const cs = await Promise.all(specs.map((s) => counterFor(s, nowMs)));
-      for (const c of cs) {
+      const cs = await countersFor(specs, nowMs);
+      for (let i = 0; i < cs.length; i++) {
+        const c = cs[i]!;
+        // The same counter may appear twice (two specs with one id): charged once.
+        if (cs.indexOf(c) !== i) continue;
         prune(c, nowMs);
-        if (c.settled.has(reservationId)) continue;
         const r = c.reservations.get(reservationId);
         if (r) {
           c.reservedMicros -= r.amountMicros;
           c.reservations.delete(reservationId);
         }
         c.spentMicros += actual;
-        c.settled.set(reservationId, nowMs + SETTLED_MEMORY_MS);
       }
     },
 
