@@ -93,7 +93,8 @@ class ReportingMemoryLimiter extends RateLimiterMemory {
 
 export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
   const prefix = o.keyPrefix ?? 'switchyard:rl:';
-  const limiters = new Map<string, LimiterPair>();
+  /** By dimension, kind and limit: looked up per request without building a string. */
+  const limiters = new Map<string, Map<number, LimiterPair>>();
   let lastReportMs = -Infinity;
   let probeAfterMs = 0;
 
@@ -116,10 +117,12 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
    * of the key prefix, so changing a key's limit starts its counter afresh.
    */
   function limiterFor(dimension: RateLimitSpec['dimension'], kind: Kind, points: number): RateLimiterAbstract {
-    const keyPrefix = `${prefix}${dimension}:${kind}:${points}`;
-    let pair = limiters.get(keyPrefix);
+    const group = dimension === 'key' ? (kind === 'rpm' ? 'key:rpm' : 'key:tpm') : dimension === 'team' ? (kind === 'rpm' ? 'team:rpm' : 'team:tpm') : kind === 'rpm' ? 'model:rpm' : 'model:tpm';
+    let byLimit = limiters.get(group);
+    if (!byLimit) limiters.set(group, (byLimit = new Map()));
+    let pair = byLimit.get(points);
     if (!pair) {
-      const opts = { points, duration: WINDOW_SEC, keyPrefix };
+      const opts = { points, duration: WINDOW_SEC, keyPrefix: `${prefix}${group}:${points}` };
       if (o.redis) {
         // Per node, the full limit: never unlimited while Redis is down, at most N x the limit across N nodes.
         const local = new ReportingMemoryLimiter(opts, onFallback);
@@ -128,7 +131,7 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
         const local = new RateLimiterMemory(opts);
         pair = { local, shared: local };
       }
-      limiters.set(keyPrefix, pair);
+      byLimit.set(points, pair);
     }
     return Date.now() < probeAfterMs ? pair.local : pair.shared;
   }
