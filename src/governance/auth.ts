@@ -90,13 +90,13 @@ export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
         if (adminKeyMissing(o.adminKey)) return OPEN_PRINCIPAL;
         return fail('missing');
       }
-      if (adminDigest && digestsEqual(digestKey(token), adminDigest)) return BOOTSTRAP_PRINCIPAL;
+      const digest = digestKey(token);
+      if (adminDigest && digestsEqual(digest, adminDigest)) return BOOTSTRAP_PRINCIPAL;
       if (!isWellFormedKey(token)) {
         // Open mode accepts any placeholder an SDK insists on sending; our own keys are still checked.
         if (adminKeyMissing(o.adminKey) && !token.startsWith(KEY_PREFIX)) return OPEN_PRINCIPAL;
         return fail('malformed');
       }
-      const digest = digestKey(token);
       let key = byDigest.get(digest);
       if (!key) {
         const missedAt = misses.get(digest);

@@ -22,8 +22,15 @@ function base62(n: bigint, width: number): string {
   return out;
 }
 
+/** The checksum in plain numbers (a CRC-32 fits a double exactly): the same digits as base62() without BigInt, on every request. */
 function checksum(body: string): string {
-  return base62(BigInt(crc32(`${KEY_PREFIX}${body}`)), CHECKSUM_LENGTH);
+  let n = crc32(`${KEY_PREFIX}${body}`);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = ALPHABET[n % 62]! + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
 }
 
 export function generateKey(): string {
@@ -45,9 +52,9 @@ export function digestKey(key: string): string {
 
 /** Constant-time comparison of two hex digests of equal length. */
 export function digestsEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === 32 && y.length === 32 && timingSafeEqual(x, y);
+  if (a.length !== 64 || b.length !== 64) return false;
+  // Hex strings of one length: comparing their bytes in constant time is comparing the digests.
+  return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
 }
 
 export function last4(key: string): string {
