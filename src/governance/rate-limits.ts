@@ -128,7 +128,8 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
         const local = new ReportingMemoryLimiter(opts, onFallback);
         pair = { local, shared: new RateLimiterRedis({ ...opts, storeClient: o.redis, rejectIfRedisNotReady: true, insuranceLimiter: local }) };
       } else {
-        const local = new RateLimiterMemory(opts);
+        // Its own store per limiter: no key prefix needed (rate-limiter-flexible then uses the key as is).
+        const local = new RateLimiterMemory({ ...opts, keyPrefix: '' });
         pair = { local, shared: local };
       }
       byLimit.set(points, pair);
@@ -136,7 +137,8 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
     return Date.now() < probeAfterMs ? pair.local : pair.shared;
   }
 
-  const keyOf = (spec: RateLimitSpec): string => `${spec.dimension}:${spec.id}`;
+  // In Redis the dimension keeps ids of different dimensions apart; in memory each limiter has its own store.
+  const keyOf = o.redis ? (spec: RateLimitSpec): string => `${spec.dimension}:${spec.id}` : (spec: RateLimitSpec): string => spec.id;
   // Limiter points must be integers.
   const tokenPoints = (tokens: number): number => Math.max(0, Math.ceil(tokens));
 
