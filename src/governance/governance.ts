@@ -97,6 +97,25 @@ export function createGovernance(d: GovernanceDeps): Governance {
 
   const isAdmin = (p: Principal) => p.role === 'admin';
 
+  /**
+   * A key principal's rate-limit and budget specs, built once per key and team record (records
+   * are replaced, never mutated, when they change) rather than on every request.
+   */
+  const specCache = new WeakMap<object, { team: object | undefined; limits: RateLimitSpec[]; budgets: BudgetSpec[] }>();
+  function principalSpecs(p: Principal): { limits: readonly RateLimitSpec[]; budgets: BudgetSpec[] } {
+    const cached = p.key && specCache.get(p.key);
+    if (cached && cached.team === p.team) return cached;
+    const limits: RateLimitSpec[] = [];
+    if (p.key && (p.key.rpm !== null || p.key.tpm !== null)) limits.push({ dimension: 'key', id: p.key.id, ...(p.key.rpm !== null && { rpm: p.key.rpm }), ...(p.key.tpm !== null && { tpm: p.key.tpm }) });
+    if (p.team && (p.team.rpm !== null || p.team.tpm !== null)) limits.push({ dimension: 'team', id: p.team.id, ...(p.team.rpm !== null && { rpm: p.team.rpm }), ...(p.team.tpm !== null && { tpm: p.team.tpm }) });
+    const budgets: BudgetSpec[] = [];
+    if (p.key?.budget) budgets.push({ id: `key:${p.key.id}`, ...p.key.budget });
+    if (p.team?.budget) budgets.push({ id: `team:${p.team.id}`, ...p.team.budget });
+    const specs = { team: p.team, limits, budgets };
+    if (p.key) specCache.set(p.key, specs);
+    return specs;
+  }
+
   function checkGuardrails(names: string[] | null | undefined): void {
     for (const n of names ?? []) {
       if (!d.guardrailPolicy?.(n)) throw new AppError('BAD_USER_INPUT', `No guardrail policy named '${n}' is configured.`, { param: 'guardrails' });
@@ -283,10 +302,8 @@ export function createGovernance(d: GovernanceDeps): Governance {
     },
 
     budgetSpecs(p) {
-      const specs: BudgetSpec[] = [];
-      if (p.key?.budget) specs.push({ id: `key:${p.key.id}`, ...p.key.budget });
-      if (p.team?.budget) specs.push({ id: `team:${p.team.id}`, ...p.team.budget });
-      return specs;
+      if (p.kind !== 'key') return [];
+      return principalSpecs(p).budgets;
     },
 
     allowed(p, model, requestedName) {
@@ -296,9 +313,7 @@ export function createGovernance(d: GovernanceDeps): Governance {
     },
 
     async admit(p, models, promptTokens, worstCaseMicros) {
-      const limits: RateLimitSpec[] = [];
-      if (p.key && (p.key.rpm !== null || p.key.tpm !== null)) limits.push({ dimension: 'key', id: p.key.id, ...(p.key.rpm !== null && { rpm: p.key.rpm }), ...(p.key.tpm !== null && { tpm: p.key.tpm }) });
-      if (p.team && (p.team.rpm !== null || p.team.tpm !== null)) limits.push({ dimension: 'team', id: p.team.id, ...(p.team.rpm !== null && { rpm: p.team.rpm }), ...(p.team.tpm !== null && { tpm: p.team.tpm }) });
+      const limits: RateLimitSpec[] = p.kind === 'key' ? [...principalSpecs(p).limits] : [];
       const first = models[0];
       const ml = first ? d.modelLimits(first) : undefined;
       if (first && ml && (ml.rpm !== null || ml.tpm !== null)) limits.push({ dimension: 'model', id: first.name, ...(ml.rpm !== null && { rpm: ml.rpm }), ...(ml.tpm !== null && { tpm: ml.tpm }) });
