@@ -318,8 +318,15 @@ export class GuardSet {
 
 function detect(rule: Rule, text: string): Finding[] {
   if (rule.detectors.length === 1) return rule.detectors[0]!.detect(text);
-  return rule.detectors.flatMap((d) => d.detect(text));
+  let all: Finding[] | undefined;
+  for (const d of rule.detectors) {
+    const found = d.detect(text);
+    if (found.length) (all ??= []).push(...found);
+  }
+  return all ?? NONE;
 }
+
+const NONE: Finding[] = [];
 
 function slotsOf(messages: Message[]): Slot[] {
   const slots: Slot[] = [];

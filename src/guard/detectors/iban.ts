@@ -4,7 +4,7 @@
  * remainder is 1. The length table and the checksum together reject almost every look-alike.
  */
 import type { Finding } from '../types.ts';
-import { isAsciiAlnum, isWordAt, isWordBefore } from './text-scan.ts';
+import { hasDigit, isAsciiAlnum, isWordAt, isWordBefore } from './text-scan.ts';
 
 /** Total IBAN length per country (SWIFT IBAN registry): every SEPA country plus common others. */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -57,7 +57,7 @@ function readBban(text: string, from: number, bbanLength: number): number {
 
 export function detectIbans(text: string): Finding[] {
   // Every match contains digits; most prose has none, and this check is one short scan.
-  if (!/\d/.test(text)) return [];
+  if (!hasDigit(text)) return [];
   const out: Finding[] = [];
   let lastEnd = 0;
   for (const m of text.matchAll(CANDIDATE)) {

@@ -132,7 +132,7 @@ function firstHit(rule: InjectionRule, text: string): RuleHit | undefined {
 const HINTS: Readonly<Record<string, readonly string[]>> = {
   override_instructions: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'skip', 'discard', 'abandon', 'neglect', 'set'],
   forget_everything: ['ignore', 'disregard', 'forget'],
-  new_instructions: ['instruction', 'from'],
+  new_instructions: ['instruction', 'from now'],
   reveal_system_prompt: ['your'],
   reveal_the_system_prompt: ['prompt', 'text'],
   dan: ['anything now', 'dan'],
@@ -140,7 +140,7 @@ const HINTS: Readonly<Record<string, readonly string[]>> = {
   developer_mode: ['mode'],
   developer_mode_mention: ['mode'],
   jailbreak_word: ['jail'],
-  no_longer_bound: ['you are', "you 're", 'you \u2019re', 'you will', 'you no', 'you have', 'you don', 'free'],
+  no_longer_bound: ['you are', "you 're", 'you \u2019re', 'you will', 'you no', 'you have', 'you don', 'free from', 'free of'],
   pretend_no_restrictions: ['pretend', 'imagine', 'act as if', 'suppose', 'assume'],
   unfiltered_persona: ['act as', 'act like', 'behave as', 'behave like', 'respond as', 'respond like', 'answer as', 'answer like', 'reply as', 'reply like', 'roleplay as', 'roleplay like', 'role-play as', 'role-play like', 'pose as', 'pose like', 'you are'],
   ignore_policy: ['ignore', 'bypass', 'disregard', 'violate', 'break', 'circumvent', 'disable'],
@@ -151,7 +151,7 @@ const HINTS: Readonly<Record<string, readonly string[]>> = {
   llama_markers: ['inst]', '<<'],
   markdown_role_header: ['#'],
   role_prefix: ['system', 'developer'],
-  fake_boundary: ['end', 'override'],
+  fake_boundary: ['end of', 'override'],
 };
 
 /**

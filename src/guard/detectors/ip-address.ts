@@ -6,7 +6,7 @@
  * (six groups) fail the parse. Each character belongs to at most one run, so scanning is linear.
  */
 import type { Finding } from '../types.ts';
-import { isWordAt, isWordBefore, textBefore } from './text-scan.ts';
+import { hasDigit, isWordAt, isWordBefore, textBefore } from './text-scan.ts';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 // ASCII guards (V8 runs /u patterns slower); isWordBefore()/isWordAt() check other scripts.
@@ -75,6 +75,8 @@ function countColons(s: string): number {
 }
 
 export function detectIpAddresses(text: string): Finding[] {
+  // IPv4 needs digits, IPv6 colons.
+  if (!hasDigit(text) && !text.includes(':')) return [];
   const v6 = detectIpv6(text);
   const out: Finding[] = [...v6];
   let k = 0;

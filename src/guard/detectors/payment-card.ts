@@ -6,6 +6,7 @@
  */
 import type { Finding } from '../types.ts';
 import { scanDigitRuns, type DigitGroup } from './digit-runs.ts';
+import { hasDigit } from './text-scan.ts';
 
 export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'diners' | 'jcb';
 
@@ -60,7 +61,7 @@ function wellGrouped(groups: DigitGroup[]): boolean {
 
 export function detectPaymentCards(text: string): Finding[] {
   // Every match contains digits; most prose has none, and this check is one short scan.
-  if (!/\d/.test(text)) return [];
+  if (!hasDigit(text)) return [];
   const out: Finding[] = [];
   const runs = scanDigitRuns(text, { separatorChars: ' -', maxSeparatorChars: 1, parens: false, plus: false, minDigits: 13 });
   for (const run of runs) {

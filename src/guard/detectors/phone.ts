@@ -8,7 +8,7 @@
  */
 import type { Finding } from '../types.ts';
 import { scanDigitRuns, type DigitGroup, type DigitRun } from './digit-runs.ts';
-import { textBefore } from './text-scan.ts';
+import { hasDigit, textBefore } from './text-scan.ts';
 
 const MAX_WINDOW_GROUPS = 7;
 /** " - ", " / ", "- " ...; never ". " (a sentence end between two numbers). */
@@ -104,7 +104,7 @@ function shapeOf(run: DigitRun, from: number, to: number, text: string): PhoneSh
 
 export function detectPhones(text: string): Finding[] {
   // Every match contains digits; most prose has none, and this check is one short scan.
-  if (!/\d/.test(text)) return [];
+  if (!hasDigit(text)) return [];
   const out: Finding[] = [];
   const runs = scanDigitRuns(text, {
     separatorChars: ' .-/\u00a0\u2011\u2013',

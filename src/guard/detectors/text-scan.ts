@@ -58,3 +58,18 @@ export function dropOverlaps(findings: Finding[]): Finding[] {
   }
   return out;
 }
+
+let lastText: string | undefined;
+let lastHasDigit = false;
+
+/**
+ * Whether `text` holds an ASCII digit. The PII scanners ask in turn about the same text, and most
+ * prose has none, so the last answer is kept (one scan instead of one per scanner).
+ */
+export function hasDigit(text: string): boolean {
+  if (text !== lastText) {
+    lastText = text;
+    lastHasDigit = /\d/.test(text);
+  }
+  return lastHasDigit;
+}

@@ -5,7 +5,7 @@
  * ITINs), group 00, serial 0000.
  */
 import type { Finding } from '../types.ts';
-import { dropOverlaps, isWordAt, isWordBefore } from './text-scan.ts';
+import { dropOverlaps, hasDigit, isWordAt, isWordBefore } from './text-scan.ts';
 
 // ASCII guards in the patterns (V8 runs /u and /iu patterns far slower); letters of other
 // scripts around a match are checked in code.
@@ -20,7 +20,7 @@ export function validSsn(area: string, group: string, serial: string): boolean {
 
 export function detectUsSsns(text: string): Finding[] {
   // Every match contains digits; most prose has none, and this check is one short scan.
-  if (!/\d/.test(text)) return [];
+  if (!hasDigit(text)) return [];
   const found: Finding[] = [];
   for (const m of text.matchAll(DASHED)) {
     const [start, end] = [m.index, m.index + m[0].length];
