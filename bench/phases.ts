@@ -287,6 +287,24 @@ export async function cachePhase(o: PhaseOptions, direct: Loadable, rest: Loadab
 
 // ------------------------------------------------------------------ guardrails
 
+/**
+ * Control (A/A): two processes with the same build and the same default config, measured exactly
+ * as the on/off phases measure theirs. Their ratio is the floor of what a two-process comparison
+ * on this machine can resolve; it has no goal of its own.
+ */
+export async function controlPhase(o: PhaseOptions, first: Child, second: Child): Promise<PhaseResult> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
+  const a: Loadable = { label: 'REST, process A (defaults)', url: `${first.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: first };
+  const b: Loadable = { label: 'REST, process B (identical)', url: `${second.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: second };
+  return compareOnOff(o, 'control', a, b, {
+    heading: '## Control: two identical processes (A/A)',
+    intro:
+      `Two Switchyard REST processes started together, same build and same default config, measured like the on/off phases below (same ${TYPICAL_PROMPT.length}-character prompt). ` +
+      'Any distance of B ÷ A from 100 % is the noise of a two-process comparison on this machine.',
+    ratioName: 'B ÷ A throughput',
+  });
+}
+
 /** `unguarded` and `guarded` are two fresh processes started together (same age, same history). */
 export async function guardrailsPhase(o: PhaseOptions, unguarded: Child, guarded: Child): Promise<PhaseResult> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
@@ -324,7 +342,7 @@ async function compareOnOff(
   phase: string,
   off: Loadable,
   on: Loadable,
-  text: { heading: string; intro: string; ratioName: string; goalName: string },
+  text: { heading: string; intro: string; ratioName: string; goalName?: string },
 ): Promise<PhaseResult> {
   const targets = [
     { key: 'off', t: off },
@@ -352,7 +370,7 @@ async function compareOnOff(
       `${sOn && sOff ? ` (${signed(sOn.cpuUsPerReq - sOff.cpuUsPerReq, 0)} µs per request)` : ''}.`,
     '',
   );
-  const goals: Goal[] = [{ name: text.goalName, shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }];
+  const goals: Goal[] = text.goalName ? [{ name: text.goalName, shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }] : [];
   return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
 }
 

@@ -19,8 +19,9 @@
  *   --only a,b        targets and/or phases. Targets: direct,passthrough,rest,graphql,portkey
  *                     (and the experiments nostore,gqlnolimit); target names alone run the
  *                     core phases for those targets, as before. Phases: core (saturation,
- *                     c1 latency, slow upstream, TTFT, memory), cache, guardrails, governance,
- *                     everything, streams, idle; default: all of them. Each phase starts
+ *                     c1 latency, slow upstream, TTFT, memory), cache, control (two
+ *                     identical processes: the noise floor of the on/off phases), guardrails,
+ *                     governance, everything, streams, idle; default: all of them. Each phase starts
  *                     the servers it needs, e.g. `--only cache,streams`.
  *   --streams N       concurrent streams of the streams phase (default 1000)
  *   --stream-chunks N content chunks per stream there (default 50; 20 with --quick)
@@ -62,7 +63,7 @@ import {
   type LoadStats,
   type RawRun,
 } from './measure.ts';
-import { cachePhase, everythingPhase, governancePhase, guardrailsPhase, idlePhase, streamsPhase, type PhaseOptions, type PhaseResult } from './phases.ts';
+import { cachePhase, controlPhase, everythingPhase, governancePhase, guardrailsPhase, idlePhase, streamsPhase, type PhaseOptions, type PhaseResult } from './phases.ts';
 import { summarizeProfile, summaryMarkdown } from './profile-summary.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -139,7 +140,7 @@ const ALL_KEYS = ['direct', 'passthrough', 'rest', 'graphql', 'portkey', 'nostor
 const DEFAULT_KEYS: readonly Key[] = ['direct', 'passthrough', 'rest', 'graphql', 'portkey'];
 type Key = (typeof ALL_KEYS)[number];
 /** core = the original phases 1-5 (saturation, c1, slow upstream, TTFT, memory) over the targets. */
-const ALL_PHASES = ['core', 'cache', 'guardrails', 'governance', 'everything', 'streams', 'idle'] as const;
+const ALL_PHASES = ['core', 'cache', 'control', 'guardrails', 'governance', 'everything', 'streams', 'idle'] as const;
 type Phase = (typeof ALL_PHASES)[number];
 const onlyItems = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
 for (const s of onlyItems) {
@@ -384,7 +385,9 @@ async function main(): Promise<number> {
     ]);
     const baseline = flags.baseline ? await startTsChild('switchyard-baseline', 'switchyard-server.ts', { ...env, BENCH_SRC_ROOT: flags.baseline }) : undefined;
     // Profiles of the other phases (bench/switchyard-server.ts BENCH_PROFILE).
-    const [unguarded, guarded, ungoverned, governed, everything, streamer] = await Promise.all([
+    const [controlA, controlB, unguarded, guarded, ungoverned, governed, everything, streamer] = await Promise.all([
+      phases.has('control') ? startTsChild('switchyard-control-a', 'switchyard-server.ts', env) : undefined,
+      phases.has('control') ? startTsChild('switchyard-control-b', 'switchyard-server.ts', env) : undefined,
       phases.has('guardrails') ? startTsChild('switchyard-guardrails-off', 'switchyard-server.ts', env) : undefined,
       phases.has('guardrails') ? startTsChild('switchyard-guardrails', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'guardrails' }) : undefined,
       phases.has('governance') ? startTsChild('switchyard-governance-off', 'switchyard-server.ts', env) : undefined,
@@ -392,7 +395,7 @@ async function main(): Promise<number> {
       phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }) : undefined,
       phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }) : undefined,
     ]);
-    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, unguarded, guarded, ungoverned, governed, everything, streamer]) if (c) children.push(c);
+    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, controlA, controlB, unguarded, guarded, ungoverned, governed, everything, streamer]) if (c) children.push(c);
     log(`servers up: ${children.map((c) => `${c.name}=${c.url} (pid ${c.pid})`).join(', ')}`);
 
     const targets: Target[] = [
@@ -530,6 +533,7 @@ async function main(): Promise<number> {
 
     // Cache last of these: its miss runs fill the REST/GraphQL processes' caches.
     const loadable = (k: Key) => byKey(k);
+    if (phases.has('control') && controlA && controlB) await runPhase('control', () => controlPhase(phaseOpts, controlA, controlB));
     if (phases.has('guardrails') && unguarded && guarded) await runPhase('guardrails', () => guardrailsPhase(phaseOpts, unguarded, guarded));
     if (phases.has('governance') && ungoverned && governed) await runPhase('governance', () => governancePhase(phaseOpts, ungoverned, governed));
     if (phases.has('everything') && everything) {
