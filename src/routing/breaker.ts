@@ -43,11 +43,79 @@ export interface Breakers {
 interface Entry {
   state: BreakerState;
   consecutive: number;
-  /** Outcomes in the window: [time, failed]. */
-  window: Array<[number, boolean]>;
+  /** Outcomes in the window. */
+  window: OutcomeWindow;
   openedAt: number;
   probeInFlight: boolean;
   opens: number;
+}
+
+/**
+ * Outcomes of the last `windowMs`, exact to the millisecond: one slot per millisecond that had
+ * outcomes (time, requests, failures) in a growable ring of typed arrays, with running sums.
+ * A busy target reports thousands of outcomes a second; one tuple per outcome kept tens of
+ * thousands of small arrays alive for the garbage collector and shifted them on every prune.
+ */
+class OutcomeWindow {
+  private times = new Float64Array(16);
+  private reqs = new Uint32Array(16);
+  private fails = new Uint32Array(16);
+  private head = 0;
+  private size = 0;
+  requests = 0;
+  failures = 0;
+
+  add(t: number, failed: boolean): void {
+    const cap = this.times.length;
+    const last = (this.head + this.size - 1) & (cap - 1);
+    if (this.size === 0 || this.times[last] !== t) {
+      if (this.size === cap) this.grow();
+      const i = (this.head + this.size) & (this.times.length - 1);
+      this.times[i] = t;
+      this.reqs[i] = 0;
+      this.fails[i] = 0;
+      this.size++;
+    }
+    const i = (this.head + this.size - 1) & (this.times.length - 1);
+    this.reqs[i]!++;
+    this.requests++;
+    if (failed) {
+      this.fails[i]!++;
+      this.failures++;
+    }
+  }
+
+  /** Drops outcomes older than `cutoff` (outcomes at exactly `cutoff` stay). */
+  prune(cutoff: number): void {
+    const mask = this.times.length - 1;
+    while (this.size > 0 && this.times[this.head]! < cutoff) {
+      this.requests -= this.reqs[this.head]!;
+      this.failures -= this.fails[this.head]!;
+      this.head = (this.head + 1) & mask;
+      this.size--;
+    }
+  }
+
+  clear(): void {
+    this.head = this.size = this.requests = this.failures = 0;
+  }
+
+  private grow(): void {
+    const cap = this.times.length;
+    const times = new Float64Array(cap * 2);
+    const reqs = new Uint32Array(cap * 2);
+    const fails = new Uint32Array(cap * 2);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & (cap - 1);
+      times[k] = this.times[i]!;
+      reqs[k] = this.reqs[i]!;
+      fails[k] = this.fails[i]!;
+    }
+    this.times = times;
+    this.reqs = reqs;
+    this.fails = fails;
+    this.head = 0;
+  }
 }
 
 export function createBreakers(config: BreakerConfig, now: () => number = Date.now): Breakers {
@@ -55,7 +123,7 @@ export function createBreakers(config: BreakerConfig, now: () => number = Date.n
   const get = (key: string): Entry => {
     let e = entries.get(key);
     if (!e) {
-      e = { state: 'closed', consecutive: 0, window: [], openedAt: 0, probeInFlight: false, opens: 0 };
+      e = { state: 'closed', consecutive: 0, window: new OutcomeWindow(), openedAt: 0, probeInFlight: false, opens: 0 };
       entries.set(key, e);
     }
     if (e.state === 'open' && now() - e.openedAt >= config.openMs) {
@@ -64,12 +132,7 @@ export function createBreakers(config: BreakerConfig, now: () => number = Date.n
     }
     return e;
   };
-  const prune = (e: Entry) => {
-    const cutoff = now() - config.windowMs;
-    let i = 0;
-    while (i < e.window.length && e.window[i]![0] < cutoff) i++;
-    if (i) e.window.splice(0, i);
-  };
+  const prune = (e: Entry, t = now()) => e.window.prune(t - config.windowMs);
   const open = (e: Entry) => {
     e.state = 'open';
     e.openedAt = now();
@@ -90,26 +153,28 @@ export function createBreakers(config: BreakerConfig, now: () => number = Date.n
     success(key) {
       const e = get(key);
       e.consecutive = 0;
-      e.window.push([now(), false]);
-      prune(e);
+      const t = now();
+      e.window.add(t, false);
+      prune(e, t);
       if (e.state !== 'closed') {
         e.state = 'closed';
-        e.window = [];
+        e.window.clear();
       }
       e.probeInFlight = false;
     },
     failure(key) {
       const e = get(key);
       e.consecutive++;
-      e.window.push([now(), true]);
-      prune(e);
+      const t = now();
+      e.window.add(t, true);
+      prune(e, t);
       if (e.state === 'half_open') {
         open(e);
         return;
       }
       if (e.state === 'open') return;
-      const failures = e.window.filter(([, f]) => f).length;
-      if (e.consecutive >= config.consecutiveFailures || (e.window.length >= config.minRequests && failures / e.window.length >= config.failureRate)) {
+      const { requests, failures } = e.window;
+      if (e.consecutive >= config.consecutiveFailures || (requests >= config.minRequests && failures / requests >= config.failureRate)) {
         open(e);
       }
     },
@@ -120,12 +185,12 @@ export function createBreakers(config: BreakerConfig, now: () => number = Date.n
     view(key) {
       const e = get(key);
       prune(e);
-      const failures = e.window.filter(([, f]) => f).length;
+      const { requests, failures } = e.window;
       return {
         state: e.state,
         consecutiveFailures: e.consecutive,
-        windowFailureRate: e.window.length ? failures / e.window.length : 0,
-        windowRequests: e.window.length,
+        windowFailureRate: requests ? failures / requests : 0,
+        windowRequests: requests,
         openedAt: e.state === 'closed' ? undefined : new Date(e.openedAt),
         opens: e.opens,
       };

@@ -109,6 +109,28 @@ describe('circuit breaker', () => {
     expect(d.state('m')).toBe('open');
   });
 
+
+  it('counts the window exactly over thousands of outcomes (several per millisecond, ring wrap-around)', () => {
+    const c = clock();
+    const b = createBreakers({ ...CONFIG, consecutiveFailures: 1e9, failureRate: 1.01, windowMs: 500 }, c.now);
+    const rand = mulberry32(7);
+    const seen: Array<[number, boolean]> = [];
+    for (let i = 0; i < 20_000; i++) {
+      c.advance(rand() < 0.5 ? 0 : Math.floor(rand() * 3));
+      const failed = rand() < 0.3;
+      if (failed) b.failure('m');
+      else b.success('m');
+      seen.push([c.now(), failed]);
+      if (i % 997 === 0) {
+        // A pause longer than the window now and then empties it.
+        if (i % 3 === 0) c.advance(600);
+        const inWindow = seen.filter(([t]) => t >= c.now() - 500);
+        const v = b.view('m');
+        expect(v.windowRequests).toBe(inWindow.length);
+        expect(v.windowFailureRate).toBeCloseTo(inWindow.length ? inWindow.filter(([, f]) => f).length / inWindow.length : 0, 12);
+      }
+    }
+  });
   it('turns half-open after `openMs` and lets exactly one probe through', () => {
     const c = clock();
     const b = createBreakers(CONFIG, c.now);
