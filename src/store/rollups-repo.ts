@@ -174,25 +174,41 @@ export function createRollupRepository(
     },
 
     async apply(records, writer, seq) {
+      // Records are first summed per dimensions and minute (a batch spans a few minutes and
+      // few distinct dimensions), then each sum is added to its minute, hour and day documents.
+      const perMinute = new Map<string, { dims: RollupDims; dimsKey: string; minute: number; inc: Record<string, number> }>();
+      for (const [n, r] of records.entries()) {
+        if (n > 0 && n % YIELD_EVERY === 0) await yieldToLoop();
+        const inc = increments(r);
+        const minute = Math.floor(r.time.getTime() / GRANULARITY_MS.minute) * GRANULARITY_MS.minute;
+        const variants: RollupDims[] = [dimsOf(r)];
+        if (r.tags) for (const tag of Object.entries(r.tags)) variants.push(dimsOf(r, tag));
+        for (const dims of variants) {
+          // The dimensions as JSON: `[writer,...dims]` without its "[".
+          const dimsKey = rollupDimsKey(writer, dims).slice(1);
+          const key = `${minute},${dimsKey}`;
+          const sum = perMinute.get(key);
+          if (!sum) perMinute.set(key, { dims, dimsKey, minute, inc });
+          else addInto(sum.inc, inc);
+        }
+      }
       const docs = new Map<string, Pending>();
       const t = now();
-      for (const r of records) {
-        const inc = increments(r);
-        const variants: RollupDims[] = [dimsOf(r), ...Object.entries(r.tags ?? {}).map((tag) => dimsOf(r, tag))];
+      for (const { dims, dimsKey, minute, inc } of perMinute.values()) {
         for (const g of ['minute', 'hour', 'day'] as const) {
-          const start = bucketStart(r.time, g);
+          const ms = GRANULARITY_MS[g];
+          const start = Math.floor(minute / ms) * ms;
           // A bucket already past its retention would be deleted at once: skip writing it.
-          if (start.getTime() + GRANULARITY_MS[g] + keepMs[g] <= t) continue;
-          for (const dims of variants) {
-            // Group by the key text; hash it once per distinct document, not once per record.
-            const key = rollupKey(g, start, writer, dims);
-            let p = docs.get(key);
-            if (!p) {
-              p = { _id: createHash('sha1').update(key).digest('base64url'), g, start, dims, inc: {} };
-              docs.set(key, p);
-            }
-            for (const [k, v] of Object.entries(inc)) p.inc[k] = (p.inc[k] ?? 0) + v;
+          if (start + ms + keepMs[g] <= t) continue;
+          // = JSON.stringify([g, start, writer, ...dims]): the _id is its hash, as it always was.
+          const key = `["${g}",${start},${dimsKey}`;
+          let p = docs.get(key);
+          if (!p) {
+            // Hash the key once per distinct document, not once per record.
+            p = { _id: createHash('sha1').update(key).digest('base64url'), g, start: new Date(start), dims, inc: {} };
+            docs.set(key, p);
           }
+          addInto(p.inc, inc);
         }
       }
       const pendingDocs = [...docs.values()];
@@ -244,6 +260,14 @@ function increments(r: RequestRecord): Record<string, number> {
   return inc;
 }
 
-function rollupKey(g: Granularity, start: Date, writer: string, d: RollupDims): string {
-  return JSON.stringify([g, start.getTime(), writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.cache, d.guardrail, d.tagKey, d.tagValue]);
+function addInto(to: Record<string, number>, inc: Record<string, number>): void {
+  for (const k in inc) to[k] = (to[k] ?? 0) + inc[k]!;
 }
+
+function rollupDimsKey(writer: string, d: RollupDims): string {
+  return JSON.stringify([writer, d.keyId, d.teamId, d.model, d.provider, d.route, d.status, d.cache, d.guardrail, d.tagKey, d.tagValue]);
+}
+
+/** Long batches give the event loop a turn every this many records, so requests keep flowing. */
+const YIELD_EVERY = 50;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
