@@ -162,6 +162,22 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
     kick();
   }
 
+  /**
+   * The flush timer: while the writer is still busy with earlier segments, the open segment keeps
+   * growing (up to `batchSize`) instead of queueing another small one behind it. A slow store
+   * then gets fewer, larger writes (one rollup pass per segment) rather than falling behind on
+   * per-write costs; records are spooled either way.
+   */
+  function rotateWhenIdle(): void {
+    timer = undefined;
+    if (loop && pending.length && !closing) {
+      timer = setTimeout(rotateWhenIdle, flushIntervalMs);
+      timer.unref();
+      return;
+    }
+    rotate();
+  }
+
   /** Keeps memory bounded: the newest pending segments give up their in-memory copy first. */
   function evictIfNeeded(): void {
     if (!spool) return;
@@ -328,7 +344,7 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
       current.count++;
       if (current.count >= batchSize) rotate();
       else if (!timer) {
-        timer = setTimeout(rotate, flushIntervalMs);
+        timer = setTimeout(rotateWhenIdle, flushIntervalMs);
         timer.unref();
       }
     },
