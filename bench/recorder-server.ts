@@ -9,13 +9,13 @@
  *             keeps nothing; the closest thing to "recorder off" without a switch for it
  * UPSTREAM_URL=http://127.0.0.1:PORT is required.
  *
- * IPC: {type:'stats', flushMs?: N} -> {type:'stats', recorder, flushed, flushMs, cpuMs}; with
+ * IPC: CPU profiles as in common.ts (enableProfilerControl); {type:'stats', flushMs?: N} -> {type:'stats', recorder, flushed, flushMs, cpuMs}; with
  * flushMs the recorder is first given up to N ms to store what it has queued.
  */
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { BENCH_API_KEY, BENCH_MODEL, nullStore, onShutdown, ready } from './common.ts';
+import { BENCH_API_KEY, BENCH_MODEL, enableProfilerControl, nullStore, onShutdown, ready } from './common.ts';
 
 const upstream = process.env.UPSTREAM_URL;
 if (!upstream) throw new Error('UPSTREAM_URL is required');
@@ -38,6 +38,7 @@ const config = parseConfig({
 
 
 const app = await createApp({ config, ...(mode === 'null' && { store: nullStore() }) });
+enableProfilerControl();
 await app.listen();
 ready(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
 
