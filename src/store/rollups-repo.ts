@@ -188,7 +188,7 @@ export function createRollupRepository(
           const dimsKey = rollupDimsKey(writer, dims).slice(1);
           const key = `${minute},${dimsKey}`;
           const sum = perMinute.get(key);
-          if (!sum) perMinute.set(key, { dims, dimsKey, minute, inc });
+          if (!sum) perMinute.set(key, { dims, dimsKey, minute, inc: { ...inc } });
           else addInto(sum.inc, inc);
         }
       }
