@@ -15,7 +15,7 @@ import type { HealthTracker } from '../routing/health.ts';
 import { backoffDelayMs, type RetryBudget } from '../routing/retry.ts';
 import type { Plan, Rng, Route } from '../routing/types.ts';
 import type { AttemptRecord } from '../store/records.ts';
-import { linkSignals } from '../util/signals.ts';
+import { signalWithTimeouts, type SignalTimeout } from '../util/signals.ts';
 import { AppError, toAppError } from './app-error.ts';
 import type { AttemptTracer } from './types.ts';
 
@@ -37,12 +37,10 @@ export type CallTarget<T> = (model: CatalogModel, adapter: ProviderAdapter, sign
 export interface AttemptSignals {
   /** The client went away. */
   client: AbortSignal;
-  /** The request's overall deadline (reason: a timeout ProviderError). */
-  deadline: AbortSignal;
-  /** performance.now() at which the deadline falls. */
+  /** performance.now() at which the request's overall deadline falls. */
   deadlineAt: number;
-  /** Clears the deadline timer once the request is over (a pending timer per request would pile up). */
-  release(): void;
+  /** The overall deadline, ms (for the timeout error's message). */
+  deadlineMs: number;
   /** Tracing of each upstream attempt; absent = not traced. */
   trace?: AttemptTracer | undefined;
 }
@@ -53,7 +51,7 @@ export interface AttemptsResult<T> {
   attempts: AttemptRecord[];
   /** performance.now() when the successful attempt started. */
   startedAt: number;
-  /** Detaches the attempt's signal from the client and deadline signals; call when done. */
+  /** Detaches the attempt's signal from the client and clears its timers; call when done. */
   dispose(): void;
 }
 
@@ -127,19 +125,18 @@ export async function runAttempts<T>(
         }
       }
       const startedAt = performance.now();
-      const timer = route.timeoutMs === undefined ? undefined : attemptTimer(route.timeoutMs, model.provider);
-      const linked = linkSignals(timer ? [clientSignal, signals.deadline, timer.signal] : [clientSignal, signals.deadline]);
+      // One signal per attempt: the client leaving, the overall deadline, or the attempt's limit.
+      const linked = signalWithTimeouts(clientSignal, deadlineTimeout(signals), route.timeoutMs === undefined ? undefined : attemptTimeout(route.timeoutMs, model.provider));
       const signal = linked.signal;
       const traced = signals.trace?.attempt(model);
       try {
-        const value = await call(model, adapter, signal, () => timer?.disarm());
-        timer?.disarm();
+        const value = await call(model, adapter, signal, linked.disarm);
+        linked.disarm();
         traced?.('success');
         deps.breakers.success(model.name);
         // A stream still needs its signal linked after this returns; a JSON call is finished.
         return { value, model, attempts, startedAt, dispose: linked.dispose };
       } catch (err) {
-        timer?.disarm();
         linked.dispose();
         lastError = err;
         const aborted = clientSignal.aborted;
@@ -172,10 +169,15 @@ export async function runAttempts<T>(
   throw new AttemptsFailed(error, attempts);
 }
 
-/** A cancellable timeout whose abort reason is a retryable ProviderError (adapters report `timeout`). */
-export function attemptTimer(ms: number, provider: string): { signal: AbortSignal; disarm(): void } {
-  const c = new AbortController();
-  const t = setTimeout(() => c.abort(new ProviderError({ provider, code: 'timeout', message: `upstream ${provider} did not answer within ${ms} ms` })), ms);
-  t.unref();
-  return { signal: c.signal, disarm: () => clearTimeout(t) };
+/** The request's overall deadline as a signal timeout (reason: a retryable timeout ProviderError). */
+function deadlineTimeout(signals: AttemptSignals): SignalTimeout {
+  return {
+    ms: Math.max(1, Math.ceil(signals.deadlineAt - performance.now())),
+    reason: () => new ProviderError({ provider: 'gateway', code: 'timeout', message: `request deadline of ${signals.deadlineMs} ms exceeded` }),
+  };
+}
+
+/** A per-call time limit whose abort reason is a retryable ProviderError (adapters report `timeout`). */
+export function attemptTimeout(ms: number, provider: string): SignalTimeout {
+  return { ms, reason: () => new ProviderError({ provider, code: 'timeout', message: `upstream ${provider} did not answer within ${ms} ms` }) };
 }

@@ -23,8 +23,8 @@ import type { RetryBudget } from '../routing/retry.ts';
 import type { HealthSnapshot, Plan, Rng, Route } from '../routing/types.ts';
 import type { AttemptRecord } from '../store/records.ts';
 import { AppError, toAppError } from './app-error.ts';
-import { linkSignals } from '../util/signals.ts';
-import { attemptRecord, attemptTimer, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult } from './attempts.ts';
+import { signalWithTimeouts } from '../util/signals.ts';
+import { attemptRecord, attemptTimeout, AttemptsFailed, runAttempts, type AttemptDeps, type AttemptSignals, type AttemptsResult } from './attempts.ts';
 import { createRecording, type RecordSink } from './recording.ts';
 import { cachedChoices, type CacheLookup, type ResponseCache } from './response-cache.ts';
 import { replayStream } from './replay.ts';
@@ -179,12 +179,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   function signalsFor(p: Prepared, ctx: RequestContext): AttemptSignals {
     const deadlineMs = p.route.deadlineMs ?? limits.requestTimeoutMs;
-    const deadlineAt = ctx.startedAt + deadlineMs;
-    const remaining = Math.max(1, Math.ceil(deadlineAt - performance.now()));
-    const c = new AbortController();
-    const t = setTimeout(() => c.abort(new ProviderError({ provider: 'gateway', code: 'timeout', message: `request deadline of ${deadlineMs} ms exceeded` })), remaining);
-    t.unref();
-    return { client: ctx.signal, deadline: c.signal, deadlineAt, release: () => clearTimeout(t), trace: ctx.trace };
+    return { client: ctx.signal, deadlineAt: ctx.startedAt + deadlineMs, deadlineMs, trace: ctx.trace };
   }
 
   /** Records a request that failed before or during its attempts, and returns the error to throw. */
@@ -282,7 +277,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const signals = signalsFor(p, ctx);
         const { value: res, model, attempts, startedAt, dispose } = await runAttempts(attemptDeps, p.route, p.plan, signals, (m, adapter, signal) =>
           adapter.chat(requestFor(prepared, m), { upstreamModel: m.upstream, signal }),
-        ).finally(signals.release);
+        );
         dispose();
         const text = res.choices.map((c) => c.content ?? '').join('');
         const toolCalls = res.choices.flatMap((c) => c.toolCalls);
@@ -345,7 +340,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       let p: Prepared | undefined;
       let admission = NO_ADMISSION;
       let opened: AttemptsResult<OpenedStream>;
-      let signals: AttemptSignals | undefined;
       try {
         admit(ctx);
         p = prepare(req, true, ctx.principal, false, pending);
@@ -357,14 +351,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
           return replayStream({ recording, catalog }, p, ctx, lookup);
         }
         deps.budget.deposit();
-        signals = signalsFor(p, ctx);
-        opened = await openStream(streamDeps, p, ctx, signals);
+        opened = await openStream(streamDeps, p, ctx, signalsFor(p, ctx));
       } catch (err) {
-        signals?.release();
         admission.settle(0, 0);
         throw failed(ctx, req, 'chat', true, err, p ?? pending);
       }
-      return streamResult(streamDeps, p, ctx, opened, admission, signals.release);
+      return streamResult(streamDeps, p, ctx, opened, admission);
     },
 
     async embed(req, ctx): Promise<EmbeddingResult> {
@@ -379,12 +371,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const adapter = providers.get(model.provider);
         if (!adapter?.embed) throw new AppError('BAD_USER_INPUT', `Model '${req.model}' does not serve embeddings.`, { param: 'model' });
         started = performance.now();
-        const timer = attemptTimer(limits.requestTimeoutMs, model.provider);
-        const linked = linkSignals([ctx.signal, timer.signal]);
-        const res = await adapter.embed(req, { upstreamModel: model.upstream, signal: linked.signal }).finally(() => {
-          timer.disarm();
-          linked.dispose();
-        });
+        const linked = signalWithTimeouts(ctx.signal, undefined, attemptTimeout(limits.requestTimeoutMs, model.provider));
+        const res = await adapter.embed(req, { upstreamModel: model.upstream, signal: linked.signal }).finally(linked.dispose);
         const usage: Usage = res.usage
           ? { ...ZERO_USAGE, inputTokens: res.usage.inputTokens }
           : { ...ZERO_USAGE, inputTokens: req.input.reduce((n, s) => n + countText(s), 0), source: 'estimated' };

@@ -15,8 +15,8 @@ import type { Principal } from '../governance/auth.ts';
 import type { CatalogModel } from '../routing/catalog.ts';
 import type { Route } from '../routing/types.ts';
 import type { CacheRecord } from '../store/records.ts';
-import { linkSignals } from '../util/signals.ts';
-import { attemptTimer } from './attempts.ts';
+import { signalWithTimeouts } from '../util/signals.ts';
+import { attemptTimeout } from './attempts.ts';
 
 export interface ResponseCacheOptions {
   store: CacheStore;
@@ -60,8 +60,7 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
   async function embed(model: CatalogModel, text: string, signal: AbortSignal): Promise<{ vector: number[]; cost: number } | undefined> {
     const adapter = o.providers.get(model.provider);
     if (!adapter?.embed) return undefined;
-    const timer = attemptTimer(embedTimeoutMs, model.provider);
-    const linked = linkSignals([signal, timer.signal]);
+    const linked = signalWithTimeouts(signal, undefined, attemptTimeout(embedTimeoutMs, model.provider));
     try {
       const res = await adapter.embed({ model: model.name, input: [text] }, { upstreamModel: model.upstream, signal: linked.signal });
       const vector = res.embeddings[0];
@@ -72,7 +71,6 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
       o.logger.warn({ provider: model.provider, err: err instanceof Error ? err.message : String(err) }, 'semantic cache: embedding failed, exact cache only');
       return undefined;
     } finally {
-      timer.disarm();
       linked.dispose();
     }
   }

@@ -139,7 +139,7 @@ function textOf(events: StreamEvent[]): string {
 }
 
 /** Wraps an opened upstream stream into the client-facing stream with exactly one terminal event. */
-export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext, opened: Opened, admission: Admission, release: () => void): GatewayStream {
+export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext, opened: Opened, admission: Admission): GatewayStream {
   const { model, startedAt } = opened;
   const { iterator: upstream, buffered, abort, request } = opened.value;
   const attempts = opened.attempts;
@@ -162,7 +162,6 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
 
   const settle = (status: RequestStatus, error?: AppError): { usage: Usage; cost: number } => {
     settled = true;
-    release();
     opened.dispose();
     const usage = finalizeUsage(request, reported, { text: texts.join(''), toolCalls: toolCalls.filter(Boolean) }, status === 'success');
     const cost = costMicros(usage, model.price) + extraCost;

@@ -44,11 +44,11 @@ export interface SendOptions {
 export async function send(options: SendOptions): Promise<UpstreamResponse> {
   const { signal } = options;
   if (signal.aborted) throw abortError(options.provider, signal);
-  const url = new URL(options.url);
+  const url = splitUrl(options.url);
   try {
     const res = await options.dispatcher.request({
       origin: url.origin,
-      path: url.pathname + url.search,
+      path: url.path,
       method: options.method ?? 'POST',
       headers: options.headers,
       body: options.body,
@@ -60,6 +60,20 @@ export async function send(options: SendOptions): Promise<UpstreamResponse> {
   } catch (err) {
     throw toNetworkError(options.provider, err, signal);
   }
+}
+
+/** Origin and path of the few upstream URLs a gateway calls, parsed once each. */
+const urlParts = new Map<string, { origin: string; path: string }>();
+function splitUrl(text: string): { origin: string; path: string } {
+  let parts = urlParts.get(text);
+  if (!parts) {
+    const url = new URL(text);
+    parts = { origin: url.origin, path: url.pathname + url.search };
+    // Bounded: URLs carrying per-request values (none today) must not grow it without end.
+    if (urlParts.size >= 1_000) urlParts.clear();
+    urlParts.set(text, parts);
+  }
+  return parts;
 }
 
 /** Maps undici/network errors (and aborts) to ProviderErrors. */

@@ -357,7 +357,7 @@ describe('the executor drives the breakers (src/engine/attempts.ts)', () => {
   }
 
   function signals(deadlineInMs = 60_000, client = new AbortController()): AttemptSignals & { controller: AbortController } {
-    return { client: client.signal, deadline: new AbortController().signal, deadlineAt: performance.now() + deadlineInMs, release: () => undefined, controller: client };
+    return { client: client.signal, deadlineAt: performance.now() + deadlineInMs, deadlineMs: deadlineInMs, controller: client };
   }
 
   const serverError = () => new ProviderError({ provider: 'oa', code: 'server_error', message: 'boom', status: 500 });
