@@ -53,6 +53,8 @@ export interface PhaseResult {
 export interface PhaseOptions {
   duration: number;
   rounds: number;
+  /** Rounds (of duration/rounds seconds each) of the on/off comparisons. */
+  onOffRounds: number;
   connections: number;
   warmup: number;
   c1Duration: number;
@@ -344,6 +346,8 @@ async function compareOnOff(
   on: Loadable,
   text: { heading: string; intro: string; ratioName: string; goalName?: string },
 ): Promise<PhaseResult> {
+  // More rounds than the core ratios: the median of per-round ratios needs them here (see --onoff-duration).
+  o = { ...o, rounds: o.onOffRounds, duration: (o.duration / o.rounds) * o.onOffRounds };
   const targets = [
     { key: 'off', t: off },
     { key: 'on', t: on },

@@ -11,6 +11,10 @@
  *   --rounds N        split each saturation measurement in N interleaved rounds (default:
  *                     one per second of --duration);
  *                     the target ratios are the median of the per-round (paired) ratios
+ *   --onoff-duration S  saturation per target of the on/off comparisons (control, guardrails,
+ *                     governance), in rounds of the --duration/--rounds length (default 30:
+ *                     thirty 1-s rounds; per-round ratios spread widely on a shared machine, so
+ *                     their median needs more rounds than the core ratios)
  *   --c1-duration S   concurrency-1 latency measurement per target (default 5)
  *   --slow-ms MS      upstream latency of the second saturation run (default 20)
  *   --slow-duration S duration of that run per target (default 5)
@@ -76,6 +80,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     rounds: { type: 'string' },
+    'onoff-duration': { type: 'string' },
     'c1-duration': { type: 'string' },
     'slow-ms': { type: 'string' },
     'slow-duration': { type: 'string' },
@@ -120,6 +125,7 @@ const opts = {
   duration: num(flags.duration, quick ? 2 : 10, 'duration'),
   connections: Math.max(1, Math.round(num(flags.connections, 64, 'connections'))),
   rounds: 0,
+  onOffDuration: num(flags['onoff-duration'], quick ? 2 : 30, 'onoff-duration'),
   warmup: quick ? 1 : 2,
   c1Duration: num(flags['c1-duration'], quick ? 1 : 5, 'c1-duration'),
   slowMs: num(flags['slow-ms'], 20, 'slow-ms'),
@@ -441,6 +447,7 @@ async function main(): Promise<number> {
     const phaseOpts: PhaseOptions = {
       duration: opts.duration,
       rounds: opts.rounds,
+      onOffRounds: Math.max(1, Math.round(opts.onOffDuration / (opts.duration / opts.rounds))),
       connections: opts.connections,
       warmup: opts.warmup,
       c1Duration: opts.c1Duration,
@@ -634,7 +641,8 @@ async function main(): Promise<number> {
       if (c1Loop.size) {
         lines.push(
           '**Switchyard event loop during the concurrency-1 run.** Event-loop delay (perf_hooks, 1 ms resolution) and the usage batches the recorder wrote meanwhile; ' +
-            'a batch (requests.insertMany + rollups.apply on the embedded store) runs synchronously, so its duration is time no request can progress.',
+            '"blocked" is the synchronous stretch of each batch call (requests.insertMany, rollups.apply on the embedded store) until it first yields: ' +
+              'both yield to the event loop every 50–100 records, so no request waits behind a whole batch; the loop-delay columns include every stretch.',
           '',
         );
         lines.push('| process | loop delay p50 (ms) | loop delay p99 (ms) | loop delay max (ms) | usage batches | records / batch | blocked per batch avg (ms) | blocked per batch max (ms) |');
