@@ -53,7 +53,7 @@ export interface PhaseResult {
 export interface PhaseOptions {
   duration: number;
   rounds: number;
-  /** Rounds (of duration/rounds seconds each) of the on/off comparisons. */
+  /** Rounds (of duration/rounds seconds each) of the on/off comparisons, over all their process pairs. */
   onOffRounds: number;
   connections: number;
   warmup: number;
@@ -294,24 +294,30 @@ export async function cachePhase(o: PhaseOptions, direct: Loadable, rest: Loadab
  * as the on/off phases measure theirs. Their ratio is the floor of what a two-process comparison
  * on this machine can resolve; it has no goal of its own.
  */
-export async function controlPhase(o: PhaseOptions, first: Child, second: Child): Promise<PhaseResult> {
+export async function controlPhase(o: PhaseOptions, firsts: Child[], seconds: Child[]): Promise<PhaseResult> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
-  const a: Loadable = { label: 'REST, process A (defaults)', url: `${first.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: first };
-  const b: Loadable = { label: 'REST, process B (identical)', url: `${second.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: second };
-  return compareOnOff(o, 'control', a, b, {
-    heading: '## Control: two identical processes (A/A)',
+  const pairs = firsts.map((first, i) => ({
+    off: { label: 'REST, process A (defaults)', url: `${first.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: first },
+    on: { label: 'REST, process B (identical)', url: `${seconds[i]!.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: seconds[i]! },
+  }));
+  return compareOnOff(o, 'control', pairs, {
+    heading: '## Control: identical processes (A/A)',
     intro:
-      `Two Switchyard REST processes started together, same build and same default config, measured like the on/off phases below (same ${TYPICAL_PROMPT.length}-character prompt). ` +
+      `Pairs of Switchyard REST processes started together, same build and same default config, measured like the on/off phases below (same ${TYPICAL_PROMPT.length}-character prompt). ` +
       'Any distance of B ÷ A from 100 % is the noise of a two-process comparison on this machine.',
     ratioName: 'B ÷ A throughput',
   });
 }
 
-/** `unguarded` and `guarded` are two fresh processes started together (same age, same history). */
-export async function guardrailsPhase(o: PhaseOptions, unguarded: Child, guarded: Child): Promise<PhaseResult> {
+/** `unguardeds[i]` and `guardeds[i]` are fresh processes started together (same age, same history). */
+export async function guardrailsPhase(o: PhaseOptions, unguardeds: Child[], guardeds: Child[]): Promise<PhaseResult> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` };
-  const off: Loadable = { label: 'REST, guardrails off', url: `${unguarded.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: unguarded };
-  const on: Loadable = { label: 'REST, guardrails on (policy bench-typical)', url: `${guarded.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: guarded };
+  const pairs = unguardeds.map((unguarded, i) => ({
+    off: { label: 'REST, guardrails off', url: `${unguarded.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: unguarded },
+    on: { label: 'REST, guardrails on (policy bench-typical)', url: `${guardeds[i]!.url}/v1/chat/completions`, headers, body: typicalBody, verify: verifyOpenAI, child: guardeds[i]! },
+  }));
+  const { on, off } = pairs[0]!;
+  const guarded = on.child;
 
   // Pre-flight: the policy really runs (redaction reaches the upstream; the deny term blocks),
   // and the unguarded gateway forwards the prompt untouched.
@@ -327,55 +333,103 @@ export async function guardrailsPhase(o: PhaseOptions, unguarded: Child, guarded
   if (blocked.status < 400 || blocked.status >= 500) throw new Error(`guardrails pre-flight: a deny-listed term was not blocked (${blocked.status} ${blocked.text.slice(0, 300)})`);
   log(`guardrails pre-flight: e-mail redacted before the upstream, deny term refused with ${blocked.status}`);
 
-  return compareOnOff(o, 'guardrails', off, on, {
+  return compareOnOff(o, 'guardrails', pairs, {
     heading: '## Guardrails on vs off (issue 6)',
     intro:
-      `Two Switchyard REST processes started together for this phase, identical except for one default guardrail policy on the second: PII \`redact\` on input and output, \`prompt_injection\` \`flag\` on input, ` +
+      `Pairs of Switchyard REST processes started together for this phase, identical except for one default guardrail policy on the second: PII \`redact\` on input and output, \`prompt_injection\` \`flag\` on input, ` +
       `\`deny_terms\` (3 terms) \`block\` on input. Prompt: ${TYPICAL_PROMPT.length} characters of ordinary text with one e-mail address, \`temperature: 0.7\` (not cached); ` +
-      `the pre-flight checked that the upstream received \`[EMAIL…]\` instead of the address from the guarded process (and the address from the other), and that a deny-listed term is refused (${blocked.status}).`,
+      `the pre-flight checked that the upstream received \`[EMAIL…]\` instead of the address from a guarded process (and the address from its twin), and that a deny-listed term is refused (${blocked.status}).`,
     ratioName: 'Guardrails on ÷ off throughput',
     goalName: 'Guardrails on ÷ off, REST req/s (typical prompt)',
   });
 }
 
-/** Measures `on` against `off` (saturation in paired rounds, then c1) and reports on ÷ off against the 85 % goal. */
+/**
+ * Measures `on` against `off` over several process pairs (saturation in paired rounds, split
+ * evenly over the pairs; then c1 on every pair) and reports on ÷ off against the 85 % goal. Two
+ * identical processes can differ by 15 % for as long as they live (see the control phase), so
+ * one pair would report that process luck as the feature's cost: the per-round ratios of all
+ * pairs are pooled before taking their median.
+ */
 async function compareOnOff(
   o: PhaseOptions,
   phase: string,
-  off: Loadable,
-  on: Loadable,
+  pairs: Array<{ off: Loadable; on: Loadable }>,
   text: { heading: string; intro: string; ratioName: string; goalName?: string },
 ): Promise<PhaseResult> {
-  // More rounds than the core ratios: the median of per-round ratios needs them here (see --onoff-duration).
-  o = { ...o, rounds: o.onOffRounds, duration: (o.duration / o.rounds) * o.onOffRounds };
-  const targets = [
-    { key: 'off', t: off },
-    { key: 'on', t: on },
+  const perPair = Math.max(1, Math.round(o.onOffRounds / pairs.length));
+  const po = { ...o, rounds: perPair, duration: (o.duration / o.rounds) * perPair };
+  const pairStats: Array<{ sat: Paired; c1: Map<string, LoadStats> }> = [];
+  const failures: string[] = [];
+  for (const [i, { off, on }] of pairs.entries()) {
+    const targets = [
+      { key: 'off', t: off },
+      { key: 'on', t: on },
+    ];
+    const sat = await paired(targets, po, `${phase} pair ${i + 1}/${pairs.length}`);
+    const c1 = await latencyC1(targets, po, `${phase} pair ${i + 1}/${pairs.length}`);
+    failures.push(...collectFailures(`${phase} pair ${i + 1}`, new Map(targets.map((x) => [x.key, x.t.label])), ['saturation', sat.stats], ['c1', c1]));
+    pairStats.push({ sat, c1 });
+  }
+  const ok = (s: LoadStats | undefined): s is LoadStats => !!s && !s.problem;
+  const rounds: number[] = [];
+  for (const { sat } of pairStats) {
+    const on = sat.stats.get('on');
+    const off = sat.stats.get('off');
+    if (ok(on) && ok(off)) rounds.push(...on.roundsRps.map((v, i) => v / off.roundsRps[i]!));
+  }
+  rounds.sort((a, b) => a - b);
+  const r =
+    failures.length || !rounds.length
+      ? undefined
+      : { median: rounds.length % 2 ? rounds[(rounds.length - 1) / 2]! : (rounds[rounds.length / 2 - 1]! + rounds[rounds.length / 2]!) / 2, min: rounds[0]!, max: rounds.at(-1)! };
+  // Whole-phase figures: req/s averaged over the pairs, CPU per request over all their requests.
+  const pooled = (key: 'on' | 'off') => {
+    const all = pairStats.map((p) => p.sat.stats.get(key)).filter(ok);
+    const l1 = pairStats.map((p) => p.c1.get(key)).filter(ok);
+    const n = all.reduce((s, x) => s + x.count2xx, 0);
+    return {
+      rps: all.reduce((s, x) => s + x.rps, 0) / Math.max(1, all.length),
+      cpu: all.reduce((s, x) => s + x.cpuUsPerReq * x.count2xx, 0) / Math.max(1, n),
+      p50: l1.reduce((s, x) => s + x.p50, 0) / Math.max(1, l1.length),
+      p99: l1.reduce((s, x) => s + x.p99, 0) / Math.max(1, l1.length),
+    };
+  };
+  const [pOff, pOn] = [pooled('off'), pooled('on')];
+  const cpuRatio = failures.length ? undefined : pOff.cpu / pOn.cpu;
+  const total = perPair * pairs.length;
+  const lines: string[] = [
+    text.heading,
+    '',
+    `${text.intro} ${pairs.length} process pair(s), ${o.connections} connections, ${total} interleaved round(s) of ${o.duration / o.rounds}s per target (${perPair} per pair); c1: ${o.c1Duration}s per process. Figures below: req/s and c1 latency averaged over the pairs, CPU over all their requests.`,
+    '',
   ];
-  const labels = new Map(targets.map((x) => [x.key, x.t.label]));
-  const sat = await paired(targets, o, phase);
-  const c1 = await latencyC1(targets, o, phase);
-  const failures = collectFailures(phase, labels, ['saturation', sat.stats], ['c1', c1]);
-  const r = sat.ratio('on', 'off');
-  const sOn = sat.stats.get('on');
-  const sOff = sat.stats.get('off');
-  const cpuRatio = sOn && sOff && !sOn.problem && !sOff.problem ? sOff.cpuUsPerReq / sOn.cpuUsPerReq : undefined;
-  const lines: string[] = [text.heading, '', `${text.intro} ${o.connections} connections, ${o.duration}s per target in ${o.rounds} interleaved round(s).`, ''];
   lines.push(`| target | req/s @c${o.connections} | server CPU µs/req | p50 @c1 (ms) | p99 @c1 (ms) |`);
   lines.push('| --- | ---: | ---: | ---: | ---: |');
-  for (const { key, t } of targets) {
-    const st = sat.stats.get(key);
-    const l = c1.get(key);
-    lines.push(`| ${t.label} | ${cell(st, (x) => f0(x.rps))} | ${cell(st, (x) => f0(x.cpuUsPerReq))} | ${cell(l, (x) => f2(x.p50))} | ${cell(l, (x) => f2(x.p99))} |`);
+  for (const [key, x] of [['off', pOff], ['on', pOn]] as const) {
+    lines.push(`| ${pairs[0]![key].label} | ${f0(x.rps)} | ${f0(x.cpu)} | ${f2(x.p50)} | ${f2(x.p99)} |`);
   }
   lines.push('');
+  const perPairText = pairStats
+    .map(({ sat }, i) => {
+      const x = sat.ratio('on', 'off');
+      const on = sat.stats.get('on');
+      const off = sat.stats.get('off');
+      return `pair ${i + 1} ${x ? pct(x.median) : 'n/a'}${ok(on) && ok(off) ? ` (CPU ${pct(off.cpuUsPerReq / on.cpuUsPerReq)})` : ''}`;
+    })
+    .join(', ');
   lines.push(
-    `${text.ratioName}: ${showRatio(r, pct, o.rounds)}; from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
-      `${sOn && sOff ? ` (${signed(sOn.cpuUsPerReq - sOff.cpuUsPerReq, 0)} µs per request)` : ''}.`,
+    `${text.ratioName}: ${showRatio(r, pct, total)} over all rounds of all pairs (${perPairText}); from server CPU per request: ${cpuRatio === undefined ? 'n/a' : pct(cpuRatio)}` +
+      `${failures.length ? '' : ` (${signed(pOn.cpu - pOff.cpu, 0)} µs per request)`}.`,
     '',
   );
-  const goals: Goal[] = text.goalName ? [{ name: text.goalName, shown: showRatio(r, pct, o.rounds), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }] : [];
-  return { lines, goals, failures, json: { saturation: Object.fromEntries(sat.stats), c1: Object.fromEntries(c1), ratio: r, cpuRatio } };
+  const goals: Goal[] = text.goalName ? [{ name: text.goalName, shown: showRatio(r, pct, total), goal: '≥ 85 % (within 15 %)', pass: r === undefined ? undefined : r.median >= 0.85 }] : [];
+  return {
+    lines,
+    goals,
+    failures,
+    json: { pairs: pairStats.map((p) => ({ saturation: Object.fromEntries(p.sat.stats), c1: Object.fromEntries(p.c1) })), ratio: r, cpuRatio, pooled: { off: pOff, on: pOn } },
+  };
 }
 
 // ------------------------------------------------------------------ governance (issue 5)
@@ -385,13 +439,21 @@ async function compareOnOff(
  * `governed` the governance profile, requests with a virtual key whose team and key carry rate
  * limits and a hard budget (far above what the run uses). Two fresh processes started together.
  */
-export async function governancePhase(o: PhaseOptions, open: Child, governed: Child): Promise<PhaseResult> {
-  const info = await ask<{ virtualKey?: string; probeKeys?: { rpm1: string; budget: string } }>(governed, { type: 'info' }, 'info');
-  if (!info.virtualKey || !info.probeKeys) throw new Error('governance: no virtual key was created');
-  const url = `${governed.url}/v1/chat/completions`;
-  const keyHeaders = { 'content-type': 'application/json', authorization: `Bearer ${info.virtualKey}` };
-  const off: Loadable = { label: 'REST, open (no auth, limits or budgets)', url: `${open.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body: typicalBody, verify: verifyOpenAI, child: open };
-  const on: Loadable = { label: 'REST, virtual key + rate limits + hard budgets', url, headers: keyHeaders, body: typicalBody, verify: verifyOpenAI, child: governed };
+export async function governancePhase(o: PhaseOptions, opens: Child[], governeds: Child[]): Promise<PhaseResult> {
+  const pairs: Array<{ off: Loadable; on: Loadable }> = [];
+  let info: { virtualKey?: string; probeKeys?: { rpm1: string; budget: string } } = {};
+  for (const [i, governed] of governeds.entries()) {
+    info = await ask<typeof info>(governed, { type: 'info' }, 'info');
+    if (!info.virtualKey || !info.probeKeys) throw new Error('governance: no virtual key was created');
+    const keyHeaders = { 'content-type': 'application/json', authorization: `Bearer ${info.virtualKey}` };
+    pairs.push({
+      off: { label: 'REST, open (no auth, limits or budgets)', url: `${opens[i]!.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body: typicalBody, verify: verifyOpenAI, child: opens[i]! },
+      on: { label: 'REST, virtual key + rate limits + hard budgets', url: `${governed.url}/v1/chat/completions`, headers: keyHeaders, body: typicalBody, verify: verifyOpenAI, child: governed },
+    });
+  }
+  // The pre-flight runs on the last pair (its probe keys are in `info`).
+  const { url, headers: keyHeaders } = pairs.at(-1)!.on;
+  if (!info.probeKeys) throw new Error('governance: no probe keys');
 
   // Pre-flight: auth, limits and budgets really apply on the governed process.
   const noKey = await post(url, { 'content-type': 'application/json' }, typicalBody);
@@ -404,10 +466,10 @@ export async function governancePhase(o: PhaseOptions, open: Child, governed: Ch
   }
   log('governance pre-flight: 401 without a key, 200 with it, rpm-1 probe 200 then 429, 1-µ$ budget refused');
 
-  return compareOnOff(o, 'governance', off, on, {
+  return compareOnOff(o, 'governance', pairs, {
     heading: '## Authentication, rate limits and budgets on vs off (issue 5)',
     intro:
-      `Two Switchyard REST processes started together for this phase. Off: the defaults (open mode). On: an admin key in the config, a team and a virtual key created through the admin mutations, ` +
+      `Pairs of Switchyard REST processes started together for this phase. Off: the defaults (open mode). On: an admin key in the config, a team and a virtual key created through the admin mutations, ` +
       `each with rpm/tpm limits and a hard daily budget (so every request is authenticated, counted against the rate limits and reserves then settles against two budgets), plus model rate limits; ` +
       `limits and budgets far above what the run uses. Pre-flight: 401 without a key, an rpm-1 probe key refused on its second request (429), a 1-µ$-budget key refused (429). ` +
       `Same ${TYPICAL_PROMPT.length}-character prompt, \`temperature: 0.7\`.`,

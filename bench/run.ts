@@ -15,6 +15,9 @@
  *                     governance), in rounds of the --duration/--rounds length (default 30:
  *                     thirty 1-s rounds; per-round ratios spread widely on a shared machine, so
  *                     their median needs more rounds than the core ratios)
+ *   --onoff-pairs N   process pairs of those comparisons (default 3; their rounds are split
+ *                     over the pairs): two identical processes can differ by 15 % for as long
+ *                     as they live, so several pairs keep one lucky process from deciding
  *   --c1-duration S   concurrency-1 latency measurement per target (default 5)
  *   --slow-ms MS      upstream latency of the second saturation run (default 20)
  *   --slow-duration S duration of that run per target (default 5)
@@ -81,6 +84,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     rounds: { type: 'string' },
     'onoff-duration': { type: 'string' },
+    'onoff-pairs': { type: 'string' },
     'c1-duration': { type: 'string' },
     'slow-ms': { type: 'string' },
     'slow-duration': { type: 'string' },
@@ -126,6 +130,7 @@ const opts = {
   connections: Math.max(1, Math.round(num(flags.connections, 64, 'connections'))),
   rounds: 0,
   onOffDuration: num(flags['onoff-duration'], quick ? 2 : 30, 'onoff-duration'),
+  onOffPairs: Math.max(1, Math.round(num(flags['onoff-pairs'], quick ? 1 : 3, 'onoff-pairs'))),
   warmup: quick ? 1 : 2,
   c1Duration: num(flags['c1-duration'], quick ? 1 : 5, 'c1-duration'),
   slowMs: num(flags['slow-ms'], 20, 'slow-ms'),
@@ -391,17 +396,23 @@ async function main(): Promise<number> {
     ]);
     const baseline = flags.baseline ? await startTsChild('switchyard-baseline', 'switchyard-server.ts', { ...env, BENCH_SRC_ROOT: flags.baseline }) : undefined;
     // Profiles of the other phases (bench/switchyard-server.ts BENCH_PROFILE).
-    const [controlA, controlB, unguarded, guarded, ungoverned, governed, everything, streamer] = await Promise.all([
-      phases.has('control') ? startTsChild('switchyard-control-a', 'switchyard-server.ts', env) : undefined,
-      phases.has('control') ? startTsChild('switchyard-control-b', 'switchyard-server.ts', env) : undefined,
-      phases.has('guardrails') ? startTsChild('switchyard-guardrails-off', 'switchyard-server.ts', env) : undefined,
-      phases.has('guardrails') ? startTsChild('switchyard-guardrails', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'guardrails' }) : undefined,
-      phases.has('governance') ? startTsChild('switchyard-governance-off', 'switchyard-server.ts', env) : undefined,
-      phases.has('governance') ? startTsChild('switchyard-governance', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'governance' }) : undefined,
+    // The on/off phases get `onOffPairs` pairs of processes each, every pair started together.
+    const pairsOf = (phase: 'control' | 'guardrails' | 'governance', on: Record<string, string>, off: Record<string, string> = env) =>
+      phases.has(phase)
+        ? Promise.all(
+            Array.from({ length: opts.onOffPairs }, (_, i) =>
+              Promise.all([startTsChild(`switchyard-${phase}-off-${i + 1}`, 'switchyard-server.ts', off), startTsChild(`switchyard-${phase}-on-${i + 1}`, 'switchyard-server.ts', on)]),
+            ),
+          )
+        : Promise.resolve([] as Array<[Child, Child]>);
+    const [control, guardrails, governance, everything, streamer] = await Promise.all([
+      pairsOf('control', env),
+      pairsOf('guardrails', { ...env, BENCH_PROFILE: 'guardrails' }),
+      pairsOf('governance', { ...env, BENCH_PROFILE: 'governance' }),
       phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }) : undefined,
       phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }) : undefined,
     ]);
-    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, controlA, controlB, unguarded, guarded, ungoverned, governed, everything, streamer]) if (c) children.push(c);
+    for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, ...[control, guardrails, governance].flat(2), everything, streamer]) if (c) children.push(c);
     log(`servers up: ${children.map((c) => `${c.name}=${c.url} (pid ${c.pid})`).join(', ')}`);
 
     const targets: Target[] = [
@@ -540,9 +551,11 @@ async function main(): Promise<number> {
 
     // Cache last of these: its miss runs fill the REST/GraphQL processes' caches.
     const loadable = (k: Key) => byKey(k);
-    if (phases.has('control') && controlA && controlB) await runPhase('control', () => controlPhase(phaseOpts, controlA, controlB));
-    if (phases.has('guardrails') && unguarded && guarded) await runPhase('guardrails', () => guardrailsPhase(phaseOpts, unguarded, guarded));
-    if (phases.has('governance') && ungoverned && governed) await runPhase('governance', () => governancePhase(phaseOpts, ungoverned, governed));
+    const offs = (p: Array<[Child, Child]>) => p.map((x) => x[0]);
+    const ons = (p: Array<[Child, Child]>) => p.map((x) => x[1]);
+    if (control.length) await runPhase('control', () => controlPhase(phaseOpts, offs(control), ons(control)));
+    if (guardrails.length) await runPhase('guardrails', () => guardrailsPhase(phaseOpts, offs(guardrails), ons(guardrails)));
+    if (governance.length) await runPhase('governance', () => governancePhase(phaseOpts, offs(governance), ons(governance)));
     if (phases.has('everything') && everything) {
       await runPhase('everything', () =>
         everythingPhase(phaseOpts, { direct: loadable('direct')!, passthrough: loadable('passthrough'), rest: loadable('rest'), portkey: loadable('portkey') }, everything),
