@@ -28,6 +28,7 @@ import { createRequestRepository, type RequestRepository } from '../../src/store
 import { createRollupRepository } from '../../src/store/rollups-repo.ts';
 import { createTestApp, eventually, type TestApp } from '../harness/app.ts';
 import { createTestMongo, mongoUri, type TestMongo } from '../harness/mongo.ts';
+import { sampleRecord } from '../harness/records.ts';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -439,28 +440,7 @@ describe('the gateway process', () => {
 // ---------------------------------------------------------------------------------------------
 // The recorder on its own
 
-let seq = 0;
-function record(over: Partial<RequestRecord> = {}): RequestRecord {
-  seq++;
-  return {
-    requestId: `req_${randomBytes(6).toString('hex')}_${seq}`,
-    time: new Date(),
-    frontDoor: 'rest',
-    operation: 'chat',
-    stream: false,
-    tags: {},
-    requestedModel: 'mock-small',
-    servedModel: 'mock-small',
-    provider: 'mock',
-    attempts: [{ provider: 'mock', model: 'mock-small', outcome: 'success', durationMs: 2 }],
-    usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, reasoningTokens: 0, source: 'reported' },
-    costMicros: 3,
-    latencyMs: 4,
-    status: 'success',
-    finishReason: 'stop',
-    ...over,
-  };
-}
+const record = sampleRecord;
 
 describe('recorder against a failing network', () => {
   it('a write slower than the timeout is not raced by its retry: one write at a time, its late success is taken', async () => {

@@ -7,27 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../../src/store/embedded.ts';
 import type { RequestRecord } from '../../src/store/records.ts';
+import { sampleRecord } from '../harness/records.ts';
 import { createUsageRecorder } from '../../src/store/recorder.ts';
 import { createRequestRepository, type RequestRepository } from '../../src/store/requests-repo.ts';
 
-let seq = 0;
-function record(): RequestRecord {
-  seq++;
-  return {
-    requestId: `req_batching_${seq}`,
-    time: new Date(),
-    frontDoor: 'rest',
-    operation: 'chat',
-    stream: false,
-    tags: {},
-    requestedModel: 'mock-small',
-    attempts: [],
-    usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, reasoningTokens: 0, source: 'reported' },
-    costMicros: 1,
-    latencyMs: 1,
-    status: 'success',
-  };
-}
+const record = () => sampleRecord({ attempts: [] });
 
 /** A repository whose first insertMany waits for `release()`; records every batch size. */
 async function gatedRepository() {
