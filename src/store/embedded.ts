@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { aggregate, find, Query, updateOne as mingoUpdateOne } from 'mingo';
 import type { Doc, DocCollection, DocStore, Filter, FindOptions, IndexSpec, InsertManyResult } from './collection.ts';
+import { yieldToLoop } from '../util/yield.ts';
 
 export interface EmbeddedStoreOptions {
   /** Max documents per collection; the oldest are evicted beyond it. */
@@ -246,7 +247,6 @@ class EmbeddedCollection implements DocCollection<Doc> {
 
 /** Large batches give the event loop a turn every this many documents, so requests keep flowing. */
 const YIELD_EVERY = 100;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class DuplicateKeyError extends Error {
   readonly code = 11000;

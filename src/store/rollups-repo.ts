@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { DocCollection, DocStore, Filter, IndexSpec } from './collection.ts';
 import type { RequestRecord } from './records.ts';
+import { yieldToLoop } from '../util/yield.ts';
 
 export type Granularity = 'minute' | 'hour' | 'day';
 export const GRANULARITY_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -270,4 +271,3 @@ function rollupDimsKey(writer: string, d: RollupDims): string {
 
 /** Long batches give the event loop a turn every this many records, so requests keep flowing. */
 const YIELD_EVERY = 50;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
