@@ -52,6 +52,13 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[i]!;
 }
 
+/** Median, minimum and maximum of a non-empty list (not modified). */
+export function medianRange(values: readonly number[]): { median: number; min: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
 let upstreamUrl = '';
 export function setUpstream(url: string): void {
   upstreamUrl = url;

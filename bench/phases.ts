@@ -25,6 +25,7 @@ import {
   f1,
   f2,
   lastUpstreamBody,
+  medianRange,
   percentile,
   signed,
   statsOf,
@@ -125,9 +126,7 @@ async function paired(targets: Array<{ key: string; t: Loadable; expect?: Expect
       const x = stats.get(a);
       const y = stats.get(b);
       if (!x || !y || x.problem || y.problem) return undefined;
-      const rs = x.roundsRps.map((v, i) => v / y.roundsRps[i]!).sort((p, q) => p - q);
-      const median = rs.length % 2 ? rs[(rs.length - 1) / 2]! : (rs[rs.length / 2 - 1]! + rs[rs.length / 2]!) / 2;
-      return { median, min: rs[0]!, max: rs[rs.length - 1]! };
+      return medianRange(x.roundsRps.map((v, i) => v / y.roundsRps[i]!));
     },
   };
 }
@@ -378,11 +377,7 @@ async function compareOnOff(
     const off = sat.stats.get('off');
     if (ok(on) && ok(off)) rounds.push(...on.roundsRps.map((v, i) => v / off.roundsRps[i]!));
   }
-  rounds.sort((a, b) => a - b);
-  const r =
-    failures.length || !rounds.length
-      ? undefined
-      : { median: rounds.length % 2 ? rounds[(rounds.length - 1) / 2]! : (rounds[rounds.length / 2 - 1]! + rounds[rounds.length / 2]!) / 2, min: rounds[0]!, max: rounds.at(-1)! };
+  const r = failures.length || !rounds.length ? undefined : medianRange(rounds);
   // Whole-phase figures: req/s averaged over the pairs, CPU per request over all their requests.
   const pooled = (key: 'on' | 'off') => {
     const all = pairStats.map((p) => p.sat.stats.get(key)).filter(ok);

@@ -39,6 +39,7 @@ import { createRollupRepository, type RollupRepository } from '../src/store/roll
 import { resolveMongo } from '../test/harness/mongodb.ts';
 import { ask, cpuMsOf, startTsChild, type Child } from './children.ts';
 import { BENCH_API_KEY, BENCH_MODEL, UPSTREAM_CONTENT } from './common.ts';
+import { medianRange } from './measure.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -384,10 +385,7 @@ async function main(): Promise<number> {
     lines.push('| set-up | req/s (per round) | req/s median | p50 (ms) | p99 (ms) | gateway CPU µs/req | DB server CPU (cores) | non-2xx / errors | recorded during load | queued at end (spool MiB) | drained in 10 s? |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     const label: Record<Mode, string> = { mongodb: 'recorder → MongoDB (spool)', embedded: 'recorder → embedded store', null: 'recorder → no-op store ("off")' };
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
+    const median = (xs: number[]) => medianRange(xs).median;
     const med: Partial<Record<Mode, number>> = {};
     for (const mode of ['mongodb', 'embedded', 'null'] as const) {
       const rs = loads.filter((l) => l.mode === mode);

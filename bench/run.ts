@@ -60,6 +60,7 @@ import {
   f0,
   f1,
   f2,
+  medianRange,
   percentile,
   setUpstream,
   signed,
@@ -702,9 +703,9 @@ async function main(): Promise<number> {
         const x = sat.get(a);
         const y = sat.get(b);
         if (!x || !y || x.problem || y.problem) return undefined;
-        const rs = x.roundsRps.map((v, i) => v / y.roundsRps[i]!).sort((p, q) => p - q);
-        ratioRange.set(`${a}/${b}`, [rs[0]!, rs[rs.length - 1]!]);
-        return rs.length % 2 ? rs[(rs.length - 1) / 2]! : (rs[rs.length / 2 - 1]! + rs[rs.length / 2]!) / 2;
+        const r = medianRange(x.roundsRps.map((v, i) => v / y.roundsRps[i]!));
+        ratioRange.set(`${a}/${b}`, [r.min, r.max]);
+        return r.median;
       };
       const range = (a: Key, b: Key, fmt: (v: number) => string) => {
         const r = ratioRange.get(`${a}/${b}`);
