@@ -34,6 +34,7 @@ import { guardRecord, restoreWith, type GuardState } from './guarding.ts';
 import { resultHead, type CompletionResult, type EmbeddingResult, type Gateway, type RequestContext, type RoutePreview } from './types.ts';
 import { finalizeUsage, ZERO_USAGE } from './usage.ts';
 import { validateChatRequest } from './validate.ts';
+import { andThen, type MaybePromise } from '../util/maybe-async.ts';
 
 export interface GatewayLimits {
   /** Cap on output tokens; larger requests are clamped. */
@@ -163,7 +164,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return worst;
   }
 
-  async function admitRequest(p: Prepared, ctx: RequestContext): Promise<Admission> {
+  function admitRequest(p: Prepared, ctx: RequestContext): MaybePromise<Admission> {
     if (!deps.governance) return NO_ADMISSION;
     // The reservation is first sized with a bound on the input tokens (no tokenizer pass); only
     // when that does not fit is the input counted (o200k BPE) and the exact worst case tried.
@@ -204,22 +205,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return e;
   }
 
-  async function lookupCache(p: Prepared, ctx: RequestContext): Promise<CacheLookup | undefined> {
+  function lookupCache(p: Prepared, ctx: RequestContext): MaybePromise<CacheLookup | undefined> {
     if (!deps.cache) return undefined;
-    p.cache = await deps.cache.lookup(p.request, p.route, ctx.principal, ctx.signal);
-    const hit = p.cache.hit;
-    if (hit && p.guard) {
-      // Stored answers meet today's output rules too (a policy may have been added since).
-      try {
-        const out = p.guard.set.checkOutput(cachedChoices(hit, (t) => t), p.guard.restore);
-        p.cachedChoices = out.choices;
-        p.guard.decisions.push(...out.decisions);
-      } catch (err) {
-        if (!(err instanceof GuardViolation)) throw err;
-        p.cache = { ...p.cache, hit: undefined, record: { status: 'miss' } };
+    return andThen(deps.cache.lookup(p.request, p.route, ctx.principal, ctx.signal), (found) => {
+      p.cache = found;
+      const hit = found.hit;
+      if (hit && p.guard) {
+        // Stored answers meet today's output rules too (a policy may have been added since).
+        try {
+          const out = p.guard.set.checkOutput(cachedChoices(hit, (t) => t), p.guard.restore);
+          p.cachedChoices = out.choices;
+          p.guard.decisions.push(...out.decisions);
+        } catch (err) {
+          if (!(err instanceof GuardViolation)) throw err;
+          p.cache = { ...found, hit: undefined, record: { status: 'miss' } };
+        }
       }
-    }
-    return p.cache;
+      return p.cache;
+    });
   }
 
   /** A request answered from the cache: no provider call, no provider cost, the avoided cost recorded. */
@@ -265,8 +268,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         admit(ctx);
         p = prepare(req, false, ctx.principal, false, pending);
         if (!p.plan.attempts.length) throw noRoute(p);
-        admission = await admitRequest(p, ctx);
-        const lookup = await lookupCache(p, ctx);
+        // Both are usually ready at once: awaited only when they had to wait for I/O.
+        const admitted = admitRequest(p, ctx);
+        admission = admitted instanceof Promise ? await admitted : admitted;
+        const looked = lookupCache(p, ctx);
+        const lookup = looked instanceof Promise ? await looked : looked;
         if (lookup?.hit) {
           admission.settle(lookup.extraCostMicros, 0);
           recorded = true;
@@ -344,8 +350,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         admit(ctx);
         p = prepare(req, true, ctx.principal, false, pending);
         if (!p.plan.attempts.length) throw noRoute(p);
-        admission = await admitRequest(p, ctx);
-        const lookup = await lookupCache(p, ctx);
+        // Both are usually ready at once: awaited only when they had to wait for I/O.
+        const admitted = admitRequest(p, ctx);
+        admission = admitted instanceof Promise ? await admitted : admitted;
+        const looked = lookupCache(p, ctx);
+        const lookup = looked instanceof Promise ? await looked : looked;
         if (lookup?.hit) {
           admission.settle(lookup.extraCostMicros, 0);
           return replayStream({ recording, catalog }, p, ctx, lookup);

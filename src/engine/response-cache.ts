@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { exactCacheKey, lastUserText, semanticContextKey, type CachedAnswer, type CacheStore, type SemanticIndex } from '../cache/index.ts';
-import type { CanonicalRequest, Choice, Usage } from '../providers/canonical.ts';
+import type { CacheControl, CanonicalRequest, Choice, Usage } from '../providers/canonical.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { costMicros } from '../pricing/cost.ts';
 import { countText } from '../pricing/tokens.ts';
@@ -17,6 +17,7 @@ import type { Route } from '../routing/types.ts';
 import type { CacheRecord } from '../store/records.ts';
 import { signalWithTimeouts } from '../util/signals.ts';
 import { attemptTimeout } from './attempts.ts';
+import type { MaybePromise } from '../util/maybe-async.ts';
 
 export interface ResponseCacheOptions {
   store: CacheStore;
@@ -42,9 +43,11 @@ export interface CacheLookup {
 }
 
 const NOT_APPLICABLE: CacheLookup = { record: undefined, hit: undefined, extraCostMicros: 0, save() {} };
+const DEFAULT_CONTROL: CacheControl = { mode: 'default' };
 
 export interface ResponseCache {
-  lookup(req: CanonicalRequest, route: Route, principal: Principal, signal: AbortSignal): Promise<CacheLookup>;
+  /** Synchronous for a request the cache does not apply to (the common uncached call). */
+  lookup(req: CanonicalRequest, route: Route, principal: Principal, signal: AbortSignal): MaybePromise<CacheLookup>;
   stats(): ReturnType<CacheStore['stats']> & { semanticEntries: number };
 }
 
@@ -75,52 +78,57 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
     }
   }
 
+  /** A lookup the request is eligible for: exact, then semantic when the route has it. */
+  async function lookupApplicable(req: CanonicalRequest, route: Route, principal: Principal, signal: AbortSignal, control: CacheControl): Promise<CacheLookup> {
+    const ttlMs = Math.min(control.ttlSeconds !== undefined ? control.ttlSeconds * 1000 : route.cache.ttlMs, o.maxTtlMs);
+    const ns = namespace(principal);
+    const key = exactCacheKey(ns, req);
+    const refresh = control.mode === 'refresh';
+    const semantic = route.cache.semantic;
+    const contextKey = semantic ? semanticContextKey(ns, req) : undefined;
+    let vector: number[] | undefined;
+    let extraCostMicros = 0;
+
+    const save = (answer: Omit<CachedAnswer, 'v' | 'createdAt'>) => {
+      const value: CachedAnswer = { v: 1, createdAt: Date.now(), ...answer };
+      void o.store
+        .set(key, value, ttlMs)
+        .then(() => {
+          if (contextKey && vector) return o.semantic.add(contextKey, vector, key, ttlMs);
+        })
+        .catch((err: unknown) => o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'answer not cached'));
+    };
+
+    if (!refresh) {
+      const exact = await o.store.get(key);
+      if (exact) return { record: hitRecord(exact, 'exact'), hit: exact, extraCostMicros: 0, save() {} };
+    }
+    if (semantic && contextKey) {
+      const text = lastUserText(req)!;
+      const e = await embed(semantic.model, text, signal);
+      if (e) {
+        vector = e.vector;
+        extraCostMicros = e.cost;
+        if (!refresh) {
+          const match = await o.semantic.search(contextKey, vector, semantic.threshold);
+          const answer = match && (await o.store.get(match.answerKey));
+          if (match && answer) {
+            return { record: { ...hitRecord(answer, 'semantic'), similarity: Math.round(match.similarity * 1e6) / 1e6 }, hit: answer, extraCostMicros, save() {} };
+          }
+        }
+      }
+    }
+    return { record: { status: refresh ? 'refresh' : 'miss' }, hit: undefined, extraCostMicros, save };
+  }
+
   return {
-    async lookup(req, route, principal, signal) {
-      const control = req.cache ?? { mode: 'default' as const };
+    lookup(req, route, principal, signal) {
+      const control = req.cache ?? DEFAULT_CONTROL;
       if (control.mode === 'bypass') return { ...NOT_APPLICABLE, record: { status: 'bypass' } };
       // A route whose cache is off is never cached, whatever the request asks.
       if (route.cache.mode === 'off') return NOT_APPLICABLE;
       if (control.mode === 'default' && route.cache.mode === 'deterministic' && req.temperature !== 0) return NOT_APPLICABLE;
-      const ttlMs = Math.min(control.ttlSeconds !== undefined ? control.ttlSeconds * 1000 : route.cache.ttlMs, o.maxTtlMs);
-      const ns = namespace(principal);
-      const key = exactCacheKey(ns, req);
-      const refresh = control.mode === 'refresh';
-      const semantic = route.cache.semantic;
-      const contextKey = semantic ? semanticContextKey(ns, req) : undefined;
-      let vector: number[] | undefined;
-      let extraCostMicros = 0;
-
-      const save = (answer: Omit<CachedAnswer, 'v' | 'createdAt'>) => {
-        const value: CachedAnswer = { v: 1, createdAt: Date.now(), ...answer };
-        void o.store
-          .set(key, value, ttlMs)
-          .then(() => {
-            if (contextKey && vector) return o.semantic.add(contextKey, vector, key, ttlMs);
-          })
-          .catch((err: unknown) => o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'answer not cached'));
-      };
-
-      if (!refresh) {
-        const exact = await o.store.get(key);
-        if (exact) return { record: hitRecord(exact, 'exact'), hit: exact, extraCostMicros: 0, save() {} };
-      }
-      if (semantic && contextKey) {
-        const text = lastUserText(req)!;
-        const e = await embed(semantic.model, text, signal);
-        if (e) {
-          vector = e.vector;
-          extraCostMicros = e.cost;
-          if (!refresh) {
-            const match = await o.semantic.search(contextKey, vector, semantic.threshold);
-            const answer = match && (await o.store.get(match.answerKey));
-            if (match && answer) {
-              return { record: { ...hitRecord(answer, 'semantic'), similarity: Math.round(match.similarity * 1e6) / 1e6 }, hit: answer, extraCostMicros, save() {} };
-            }
-          }
-        }
-      }
-      return { record: { status: refresh ? 'refresh' : 'miss' }, hit: undefined, extraCostMicros, save };
+      return lookupApplicable(req, route, principal, signal, control);
     },
     stats: () => ({ ...o.store.stats(), semanticEntries: o.semantic.stats().entries }),
   };

@@ -40,7 +40,7 @@ export interface BudgetLedger {
    * team). Hard budgets refuse when spent + reserved + amount > limit. Reservation ids must be
    * unique per request; reserving an id again replaces its amount.
    */
-  reserve(specs: BudgetSpec[], reservationId: string, amountMicros: number, now?: Date): Promise<ReserveResult>;
+  reserve(specs: BudgetSpec[], reservationId: string, amountMicros: number, now?: Date): ReserveResult | Promise<ReserveResult>;
   /**
    * Releases the reservation and adds the actual cost to spend (may exceed the reservation; never
    * negative). The Redis ledger ignores a repeated settle of a reservationId for the reservation
@@ -50,7 +50,7 @@ export interface BudgetLedger {
    * The cost is counted in the period containing `now`; a reservation that already expired is
    * still charged.
    */
-  settle(specs: BudgetSpec[], reservationId: string, actualMicros: number, now?: Date): Promise<void>;
+  settle(specs: BudgetSpec[], reservationId: string, actualMicros: number, now?: Date): void | Promise<void>;
   status(spec: BudgetSpec, now?: Date): Promise<BudgetStatus>;
   /** Drops in-process state. Never closes a Redis client or fallback passed in by the caller. */
   close(): Promise<void>;
@@ -126,6 +126,10 @@ export interface MemoryLedgerOptions {
   now?: () => number;
 }
 
+/**
+ * The memory ledger answers synchronously once a period's counters are seeded (a promise per
+ * call showed in the request path's CPU profile); only seeding makes it return a promise.
+ */
 export interface MemoryLedger extends BudgetLedger {
   /** Drops every counter and reservation, so the next use of each period seeds again. */
   reset(): void;
@@ -150,6 +154,8 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
   let counters = new Map<string, Counter>();
   let seeding = new Map<string, Promise<Counter>>();
   let lastSweepMs = 0;
+  /** Each spec's counter for one period, so the common call builds no key string to look it up. */
+  let lastCounter = new WeakMap<BudgetSpec, { startMs: number; counter: Counter }>();
   /** The current period of each kind, so the common call allocates no Date. */
   const periods = new Map<BudgetPeriod, { startMs: number; endMs: number }>();
 
@@ -165,9 +171,14 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
   /** The counter for the spec's current period, seeding it first if needed (once per period). */
   function counterFor(spec: BudgetSpec, nowMs: number): Promise<Counter> | Counter {
     const startMs = periodStartMs(spec.period, nowMs);
+    const last = lastCounter.get(spec);
+    if (last !== undefined && last.startMs === startMs) return last.counter;
     const key = `${spec.id}\u0000${startMs}`;
     const existing = counters.get(key);
-    if (existing) return existing;
+    if (existing) {
+      lastCounter.set(spec, { startMs, counter: existing });
+      return existing;
+    }
     let pending = seeding.get(key);
     if (!pending) {
       const map = counters;
@@ -213,55 +224,63 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
     for (const [key, c] of counters) if (c.expiresAtMs !== null && c.expiresAtMs < nowMs) counters.delete(key);
   }
 
+  /** Check and apply in one synchronous step: atomic within the process. */
+  function reserveOn(cs: Counter[], specs: BudgetSpec[], reservationId: string, amount: number, nowMs: number): ReserveResult {
+    for (const c of cs) prune(c, nowMs);
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const c = cs[i]!;
+      const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
+      if (spec.mode === 'hard' && c.spentMicros + c.reservedMicros - previous + amount > spec.limitMicros) {
+        return { ok: false, exceeded: spec, spentMicros: c.spentMicros, reservedMicros: c.reservedMicros };
+      }
+    }
+    for (const c of cs) {
+      // The same counter may appear twice (two specs with one id): replacing keeps it counted once.
+      const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
+      c.reservations.delete(reservationId);
+      c.reservations.set(reservationId, { id: reservationId, amountMicros: amount, expiresAtMs: nowMs + o.reservationTtlMs });
+      c.reservedMicros += amount - previous;
+    }
+    sweep(nowMs);
+    let soft: BudgetSpec[] | undefined;
+    for (let i = 0; i < specs.length; i++) {
+      const s = specs[i]!;
+      if (s.mode === 'soft' && cs[i]!.spentMicros + cs[i]!.reservedMicros > s.limitMicros) (soft ??= []).push(s);
+    }
+    return { ok: true, softExceeded: soft ?? [] };
+  }
+
+  function settleOn(cs: Counter[], reservationId: string, actual: number, nowMs: number): void {
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      // The same counter may appear twice (two specs with one id): charged once.
+      if (cs.indexOf(c) !== i) continue;
+      prune(c, nowMs);
+      const r = c.reservations.get(reservationId);
+      if (r) {
+        c.reservedMicros -= r.amountMicros;
+        c.reservations.delete(reservationId);
+      }
+      c.spentMicros += actual;
+    }
+  }
+
   return {
-    async reserve(specs, reservationId, amountMicros, now) {
+    reserve(specs, reservationId, amountMicros, now) {
       const nowMs = now?.getTime() ?? clock();
       const amount = micros(amountMicros);
-      const cs = await countersFor(specs, nowMs);
-      // From here to the return there is no await: check and apply are one atomic step.
-      for (const c of cs) prune(c, nowMs);
-      for (let i = 0; i < specs.length; i++) {
-        const spec = specs[i]!;
-        const c = cs[i]!;
-        const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
-        if (spec.mode === 'hard' && c.spentMicros + c.reservedMicros - previous + amount > spec.limitMicros) {
-          return { ok: false, exceeded: spec, spentMicros: c.spentMicros, reservedMicros: c.reservedMicros };
-        }
-      }
-      for (const c of cs) {
-        // The same counter may appear twice (two specs with one id): replacing keeps it counted once.
-        const previous = c.reservations.get(reservationId)?.amountMicros ?? 0;
-        c.reservations.delete(reservationId);
-        c.reservations.set(reservationId, { id: reservationId, amountMicros: amount, expiresAtMs: nowMs + o.reservationTtlMs });
-        c.reservedMicros += amount - previous;
-      }
-      sweep(nowMs);
-      let soft: BudgetSpec[] | undefined;
-      for (let i = 0; i < specs.length; i++) {
-        const s = specs[i]!;
-        if (s.mode === 'soft' && cs[i]!.spentMicros + cs[i]!.reservedMicros > s.limitMicros) (soft ??= []).push(s);
-      }
-      return { ok: true, softExceeded: soft ?? [] };
+      const cs = countersFor(specs, nowMs);
+      return cs instanceof Promise ? cs.then((seeded) => reserveOn(seeded, specs, reservationId, amount, nowMs)) : reserveOn(cs, specs, reservationId, amount, nowMs);
     },
 
-    async settle(specs, reservationId, actualMicros, now) {
+    settle(specs, reservationId, actualMicros, now) {
       const nowMs = now?.getTime() ?? clock();
       const actual = micros(actualMicros);
-      const cs = await countersFor(specs, nowMs);
-      for (let i = 0; i < cs.length; i++) {
-        const c = cs[i]!;
-        // The same counter may appear twice (two specs with one id): charged once.
-        if (cs.indexOf(c) !== i) continue;
-        prune(c, nowMs);
-        const r = c.reservations.get(reservationId);
-        if (r) {
-          c.reservedMicros -= r.amountMicros;
-          c.reservations.delete(reservationId);
-        }
-        c.spentMicros += actual;
-      }
+      const cs = countersFor(specs, nowMs);
+      if (cs instanceof Promise) return cs.then((seeded) => settleOn(seeded, reservationId, actual, nowMs));
+      settleOn(cs, reservationId, actual, nowMs);
     },
-
     async status(spec, now) {
       const nowMs = now?.getTime() ?? clock();
       const c = await counterFor(spec, nowMs);
@@ -274,6 +293,7 @@ export function createMemoryLedger(o: MemoryLedgerOptions): MemoryLedger {
       // New maps rather than clear(): seeds still in flight write into the maps they started with.
       counters = new Map();
       seeding = new Map();
+      lastCounter = new WeakMap();
     },
 
     async close() {
@@ -548,7 +568,7 @@ export function createRedisLedger(o: RedisLedgerOptions): BudgetLedger {
     degraded = true;
   }
 
-  async function guarded<T>(viaRedis: () => Promise<T>, viaFallback: (f: BudgetLedger) => Promise<T>): Promise<T> {
+  async function guarded<T>(viaRedis: () => Promise<T>, viaFallback: (f: BudgetLedger) => T | Promise<T>): Promise<T> {
     let failure: unknown;
     const probing = !o.fallback || Date.now() >= probeAfterMs;
     if (o.redis.status === 'ready' && probing) {

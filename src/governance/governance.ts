@@ -9,7 +9,8 @@ import { AppError } from '../engine/app-error.ts';
 import type { CatalogModel } from '../routing/catalog.ts';
 import type { AuditRepository } from '../store/audit-repo.ts';
 import type { Authenticator, Principal } from './auth.ts';
-import type { BudgetLedger, BudgetSpec } from './budget-ledger.ts';
+import type { BudgetLedger, BudgetSpec, ReserveResult } from './budget-ledger.ts';
+import { andThen, ignoreFailure, type MaybePromise } from '../util/maybe-async.ts';
 import { generateKey, digestKey, KEY_PREFIX, last4 } from './keys.ts';
 import type { ApiKey, KeyRepository } from './keys-repo.ts';
 import { budgetWithin, limitWithin, modelAllowed, patternsCovered, roleAtMost, type BudgetConfig, type LimitsConfig, type RoleName } from './policy.ts';
@@ -84,9 +85,9 @@ export interface Governance {
    * Rate limits (tokens per minute charged `promptTokens`, an estimate corrected at settle), then
    * the budget reservation of `worstCaseMicros(false)`, a bound that needs no token count, or when
    * that does not fit of `worstCaseMicros(true)`, from counted input tokens. Throws RATE_LIMITED
-   * or BUDGET_EXCEEDED.
+   * or BUDGET_EXCEEDED (synchronously when no step needed I/O, else as a rejection).
    */
-  admit(p: Principal, models: readonly CatalogModel[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): Promise<Admission>;
+  admit(p: Principal, models: readonly CatalogModel[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): MaybePromise<Admission>;
 }
 
 const notFound = (what: string) => new AppError('NOT_FOUND', `${what} does not exist.`);
@@ -312,30 +313,35 @@ export function createGovernance(d: GovernanceDeps): Governance {
       return modelAllowed([p.team?.models ?? null, p.key?.models ?? null], names);
     },
 
-    async admit(p, models, promptTokens, worstCaseMicros) {
+    admit(p, models, promptTokens, worstCaseMicros) {
       const limits: RateLimitSpec[] = p.kind === 'key' ? [...principalSpecs(p).limits] : [];
       const first = models[0];
       const ml = first ? d.modelLimits(first) : undefined;
       if (first && ml && (ml.rpm !== null || ml.tpm !== null)) limits.push({ dimension: 'model', id: first.name, ...(ml.rpm !== null && { rpm: ml.rpm }), ...(ml.tpm !== null && { tpm: ml.tpm }) });
-      if (limits.length) {
-        const r = await d.limiter.admit(limits, promptTokens);
+      const budgets = () => reserveBudgets(p, limits, promptTokens, worstCaseMicros);
+      if (!limits.length) return budgets();
+      return andThen(d.limiter.admit(limits, promptTokens), (r) => {
         if (!r.ok) {
           throw new AppError('RATE_LIMITED', `Rate limit reached: ${r.kind === 'rpm' ? 'requests' : 'tokens'} per minute for this ${r.dimension}.`, {
             retryAfterSeconds: Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
             details: { limit: r.kind, dimension: r.dimension },
           });
         }
-      }
-      // Tokens per minute: the output, and the difference between the provider's input count and the estimate charged.
-      const addTokens = (out: number, input: number | undefined) => {
-        if (limits.length) d.limiter.addTokens(limits, out + (input === undefined ? 0 : input - promptTokens)).catch(() => undefined);
-      };
-      const specs = this.budgetSpecs(p);
-      if (!specs.length) return limits.length ? { settle: (_c, out, input) => addTokens(out, input) } : NO_ADMISSION;
-      const reservationId = randomUUID();
-      let res = await d.ledger.reserve(specs, reservationId, worstCaseMicros(false));
-      // The bound is several times the input cost; close to the limit, count the tokens.
-      if (!res.ok) res = await d.ledger.reserve(specs, reservationId, worstCaseMicros(true));
+        return budgets();
+      });
+    },
+  };
+
+  /** The budget step of admit, after the rate limits admitted the request. */
+  function reserveBudgets(p: Principal, limits: RateLimitSpec[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): MaybePromise<Admission> {
+    // Tokens per minute: the output, and the difference between the provider's input count and the estimate charged.
+    const addTokens = (out: number, input: number | undefined) => {
+      if (limits.length) ignoreFailure(() => d.limiter.addTokens(limits, out + (input === undefined ? 0 : input - promptTokens)));
+    };
+    const specs = p.kind === 'key' ? principalSpecs(p).budgets : [];
+    if (!specs.length) return limits.length ? { settle: (_c, out, input) => addTokens(out, input) } : NO_ADMISSION;
+    const reservationId = randomUUID();
+    const admitted = (res: ReserveResult): Admission => {
       if (!res.ok) {
         void audit(p, 'budget.refused', res.exceeded.id, 'denied', { limitMicros: res.exceeded.limitMicros, spentMicros: res.spentMicros });
         throw new AppError('BUDGET_EXCEEDED', `Budget exhausted for this ${res.exceeded.id.split(':')[0]} (${res.exceeded.period}).`, {
@@ -352,10 +358,14 @@ export function createGovernance(d: GovernanceDeps): Governance {
         settle(actual, outputTokens, inputTokens) {
           if (settled) return;
           settled = true;
-          d.ledger.settle(specs, reservationId, actual).catch(() => undefined);
+          ignoreFailure(() => d.ledger.settle(specs, reservationId, actual));
           addTokens(outputTokens, inputTokens);
         },
       };
-    },
-  };
+    };
+    return andThen(d.ledger.reserve(specs, reservationId, worstCaseMicros(false)), (res) =>
+      // The bound is several times the input cost; close to the limit, count the tokens.
+      res.ok ? admitted(res) : andThen(d.ledger.reserve(specs, reservationId, worstCaseMicros(true)), admitted),
+    );
+  }
 }

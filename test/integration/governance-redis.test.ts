@@ -40,7 +40,7 @@ let prefixes = 0;
 const uniquePrefix = (): string => `test${Date.now()}-${++prefixes}:`;
 
 /** Starts every task at once, after all of them are queued. */
-async function race<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
+async function race<T>(n: number, task: (i: number) => T | Promise<T>): Promise<T[]> {
   let open!: () => void;
   const barrier = new Promise<void>((r) => (open = r));
   const all = Promise.all(Array.from({ length: n }, async (_, i) => (await barrier, task(i))));

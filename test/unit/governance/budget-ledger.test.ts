@@ -221,4 +221,22 @@ describe('createMemoryLedger', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     expect(await ledger.status(team, now)).toMatchObject({ reservedMicros: 5_000 });
   });
+
+  it('answers synchronously once a period is seeded; only the seeding call returns a promise', async () => {
+    let seeds = 0;
+    const ledger = createMemoryLedger({ reservationTtlMs: 60_000, now: () => at('2024-03-10T12:00:00Z').getTime(), seed: async () => (seeds++, 500) });
+    const spec = hard('key:s', 1_000);
+    const first = ledger.reserve([spec], 'r1', 400);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toEqual({ ok: true, softExceeded: [] });
+    // Seeded: plain values from now on, and the cached counter is the one the seed filled.
+    expect(ledger.reserve([spec], 'r2', 200)).toMatchObject({ ok: false, spentMicros: 500, reservedMicros: 400 });
+    expect(ledger.settle([spec], 'r1', 100)).toBeUndefined();
+    expect(ledger.reserve([{ ...spec }], 'r3', 400)).toEqual({ ok: true, softExceeded: [] }); // another spec object, same counter
+    expect(await ledger.status(spec)).toMatchObject({ spentMicros: 600, reservedMicros: 400 });
+    // After reset the next call seeds again instead of reusing the spec's cached counter.
+    ledger.reset();
+    expect(ledger.reserve([spec], 'r4', 1)).toBeInstanceOf(Promise);
+    expect(seeds).toBe(2);
+  });
 });

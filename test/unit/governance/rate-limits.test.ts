@@ -116,4 +116,18 @@ describe('createRateLimiter (memory)', () => {
     expect(await admitted(limiter, [key(4)], 0, 5)).toBe(4);
     await limiter.close();
   });
+
+  it('answers synchronously, with no timer per key, and opens a new window after the minute', () => {
+    const limiter = createRateLimiter();
+    const first = limiter.admit([key(2, 100)], 10);
+    expect(first).toEqual({ ok: true }); // a value, not a promise: no microtask per request
+    expect(limiter.admit([key(2, 100)], 10)).toEqual({ ok: true });
+    expect(limiter.admit([key(2, 100)], 10)).toMatchObject({ ok: false, kind: 'rpm' });
+    expect(vi.getTimerCount()).toBe(0);
+    // Many keys, then the minute passes: every key starts a fresh window (the closed ones are swept on the way).
+    for (let i = 0; i < 100; i++) limiter.admit([key(1, undefined, `k-${i}`)], 0);
+    vi.advanceTimersByTime(60_000);
+    expect(limiter.admit([key(1, undefined, 'k-0')], 0)).toEqual({ ok: true });
+    expect(limiter.admit([key(2, 100)], 10)).toEqual({ ok: true });
+  });
 });
