@@ -18,6 +18,7 @@ import type { AttemptRecord } from '../store/records.ts';
 import { signalWithTimeouts, type SignalTimeout } from '../util/signals.ts';
 import { AppError, toAppError } from './app-error.ts';
 import type { AttemptTracer } from './types.ts';
+import { withFields } from '../util/objects.ts';
 
 export interface AttemptDeps {
   providers: ProviderRegistry;
@@ -104,11 +105,11 @@ export async function runAttempts<T>(
     for (let tryNo = 0; tryNo < route.retry.maxAttempts; tryNo++) {
       const now = performance.now();
       if (attempts.length > 0 && !deps.budget.tryWithdraw()) {
-        attempts.push({ ...attemptRecord(model, 'skipped', now, planned.reason), errorCode: 'retry_budget_exhausted' });
+        attempts.push(withFields(attemptRecord(model, 'skipped', now, planned.reason), { errorCode: 'retry_budget_exhausted' }));
         break targets;
       }
       if (!deps.breakers.tryAcquire(model.name)) {
-        attempts.push({ ...attemptRecord(model, 'skipped', now, planned.reason), errorCode: 'breaker_open' });
+        attempts.push(withFields(attemptRecord(model, 'skipped', now, planned.reason), { errorCode: 'breaker_open' }));
         continue targets;
       }
       if (tryNo > 0) {

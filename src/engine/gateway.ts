@@ -35,6 +35,7 @@ import { resultHead, type CompletionResult, type EmbeddingResult, type Gateway, 
 import { finalizeUsage, ZERO_USAGE } from './usage.ts';
 import { validateChatRequest } from './validate.ts';
 import { andThen, type MaybePromise } from '../util/maybe-async.ts';
+import { withFields } from '../util/objects.ts';
 
 export interface GatewayLimits {
   /** Cap on output tokens; larger requests are clamped. */
@@ -115,7 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     const route = routes.get(req.model);
     if (!route) throw new AppError('MODEL_NOT_FOUND', `The model '${req.model}' does not exist.`, { param: 'model' });
-    let request = req.maxOutputTokens !== undefined && req.maxOutputTokens > limits.maxOutputTokens ? { ...req, maxOutputTokens: limits.maxOutputTokens } : req;
+    let request = req.maxOutputTokens !== undefined && req.maxOutputTokens > limits.maxOutputTokens ? withFields(req, { maxOutputTokens: limits.maxOutputTokens }) : req;
     let guard: GuardState | undefined;
     if (pending) pending.route = route;
     if (pending && deps.guardrails) {
@@ -175,7 +176,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   /** The request as sent to one target: output cap clamped to the model's limit. */
   function requestFor(p: Prepared, model: CatalogModel): CanonicalRequest {
     const max = p.request.maxOutputTokens;
-    return max !== undefined && max > model.maxOutputTokens ? { ...p.request, maxOutputTokens: model.maxOutputTokens } : p.request;
+    return max !== undefined && max > model.maxOutputTokens ? withFields(p.request, { maxOutputTokens: model.maxOutputTokens }) : p.request;
   }
 
   function signalsFor(p: Prepared, ctx: RequestContext): AttemptSignals {
@@ -218,7 +219,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           p.guard.decisions.push(...out.decisions);
         } catch (err) {
           if (!(err instanceof GuardViolation)) throw err;
-          p.cache = { ...found, hit: undefined, record: { status: 'miss' } };
+          p.cache = withFields(found, { hit: undefined, record: { status: 'miss' as const } });
         }
       }
       return p.cache;
@@ -242,8 +243,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       cache: lookup.record,
       guardrails: guardRecord(p.guard),
     });
-    return {
-      ...resultHead(ctx, p.request.model, p.route, a),
+    return withFields(resultHead(ctx, p.request.model, p.route, a), {
       id: `cache-${a.requestId}`,
       choices,
       usage: a.usage,
@@ -253,7 +253,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       attempts: [],
       cache: lookup.record,
       guardrails: guardRecord(p.guard),
-    };
+    });
   }
 
   const streamDeps = { attemptDeps, health, recording, requestFor, logger };
@@ -308,12 +308,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
           } catch (err) {
             if (!(err instanceof GuardViolation)) throw err;
             // The provider was paid: the refused answer is billed and recorded, never returned.
-            record(baseRecord(ctx, req, 'chat', false, p.route), ctx, { ...fields, status: 'error', error: err, guardrails: guardRecord(p.guard, [...p.guard.decisions, ...err.decisions]) });
+            record(baseRecord(ctx, req, 'chat', false, p.route), ctx, withFields(fields, { status: 'error' as const, error: err, guardrails: guardRecord(p.guard, [...p.guard.decisions, ...err.decisions]) }));
             throw err;
           }
         }
         const guardrails = guardRecord(p.guard, decisions);
-        record(baseRecord(ctx, req, 'chat', false, p.route), ctx, { ...fields, status: 'success', finishReason: res.choices[0]?.finishReason, guardrails });
+        record(baseRecord(ctx, req, 'chat', false, p.route), ctx, withFields(fields, { status: 'success' as const, finishReason: res.choices[0]?.finishReason, guardrails }));
         // costMicros: what the answer cost to make (not the lookup's embedding call).
         lookup?.save({ requestId: ctx.requestId, model: model.name, upstreamModel: res.model || model.upstream, provider: model.provider, choices: masked, usage, costMicros: cost - lookup.extraCostMicros });
         return {

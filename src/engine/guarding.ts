@@ -1,5 +1,6 @@
 /** Guardrail state of one request in the engine, and how it is recorded. */
 import { outcomeOf, type GuardDecision, type GuardSet } from '../guard/policy.ts';
+import { withFields } from '../util/objects.ts';
 import { restore } from '../guard/redact.ts';
 import type { AuditEvent } from '../store/audit-repo.ts';
 import type { GuardrailRecord, RequestRecord } from '../store/records.ts';
@@ -15,7 +16,7 @@ export interface GuardState {
 /** The request-log entry of the guardrail decisions. */
 export function guardRecord(guard: GuardState | undefined, decisions: readonly GuardDecision[] | undefined = guard?.decisions): GuardrailRecord | undefined {
   if (!guard || !decisions) return undefined;
-  return { outcome: outcomeOf(decisions), decisions: decisions.map((d) => ({ ...d, kinds: [...d.kinds] })) };
+  return { outcome: outcomeOf(decisions), decisions: decisions.map((d) => withFields(d, { kinds: [...d.kinds] })) };
 }
 
 /** Puts a request's restorable placeholders back into text. */

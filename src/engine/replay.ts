@@ -11,6 +11,7 @@ import type { Recording } from './recording.ts';
 import { cachedChoices, type CacheLookup } from './response-cache.ts';
 import { resultHead, type GatewayStream, type GatewayStreamEvent, type RequestContext } from './types.ts';
 import { ZERO_USAGE } from './usage.ts';
+import { withFields } from '../util/objects.ts';
 
 /** Splits text into chunks of about `size` characters, at spaces where possible. */
 export function chunkText(text: string, size = 24): string[] {
@@ -80,9 +81,8 @@ export function replayStream(deps: { recording: Recording; catalog: Catalog }, p
   }
 
   const gen = events();
-  return {
-    ...resultHead(ctx, p.request.model, p.route, a),
+  return withFields(resultHead(ctx, p.request.model, p.route, a), {
     cache: lookup.record,
     [Symbol.asyncIterator]: () => gen,
-  };
+  });
 }

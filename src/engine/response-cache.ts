@@ -18,6 +18,7 @@ import type { CacheRecord } from '../store/records.ts';
 import { signalWithTimeouts } from '../util/signals.ts';
 import { attemptTimeout } from './attempts.ts';
 import type { MaybePromise } from '../util/maybe-async.ts';
+import { withFields } from '../util/objects.ts';
 
 export interface ResponseCacheOptions {
   store: CacheStore;
@@ -44,6 +45,7 @@ export interface CacheLookup {
 
 const NOT_APPLICABLE: CacheLookup = { record: undefined, hit: undefined, extraCostMicros: 0, save() {} };
 const DEFAULT_CONTROL: CacheControl = { mode: 'default' };
+const BYPASSED: CacheLookup = { ...NOT_APPLICABLE, record: { status: 'bypass' } };
 
 export interface ResponseCache {
   /** Synchronous for a request the cache does not apply to (the common uncached call). */
@@ -113,7 +115,7 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
           const match = await o.semantic.search(contextKey, vector, semantic.threshold);
           const answer = match && (await o.store.get(match.answerKey));
           if (match && answer) {
-            return { record: { ...hitRecord(answer, 'semantic'), similarity: Math.round(match.similarity * 1e6) / 1e6 }, hit: answer, extraCostMicros, save() {} };
+            return { record: withFields(hitRecord(answer, 'semantic'), { similarity: Math.round(match.similarity * 1e6) / 1e6 }), hit: answer, extraCostMicros, save() {} };
           }
         }
       }
@@ -124,7 +126,7 @@ export function createResponseCache(o: ResponseCacheOptions): ResponseCache {
   return {
     lookup(req, route, principal, signal) {
       const control = req.cache ?? DEFAULT_CONTROL;
-      if (control.mode === 'bypass') return { ...NOT_APPLICABLE, record: { status: 'bypass' } };
+      if (control.mode === 'bypass') return BYPASSED;
       // A route whose cache is off is never cached, whatever the request asks.
       if (route.cache.mode === 'off') return NOT_APPLICABLE;
       if (control.mode === 'default' && route.cache.mode === 'deterministic' && req.temperature !== 0) return NOT_APPLICABLE;
@@ -140,5 +142,5 @@ function hitRecord(answer: CachedAnswer, kind: 'exact' | 'semantic'): CacheRecor
 
 /** Choices of a cached answer with a request's placeholders restored (copies; stored answers are frozen). */
 export function cachedChoices(answer: CachedAnswer, transform: (text: string) => string): Choice[] {
-  return answer.choices.map((c) => ({ ...c, content: c.content === null ? null : transform(c.content), toolCalls: c.toolCalls.map((t) => ({ ...t })) }));
+  return answer.choices.map((c) => withFields(c, { content: c.content === null ? null : transform(c.content), toolCalls: c.toolCalls.map((t) => ({ ...t })) }));
 }

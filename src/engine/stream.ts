@@ -23,6 +23,7 @@ import type { Prepared } from './gateway.ts';
 import type { Recording } from './recording.ts';
 import { resultHead, type GatewayStream, type GatewayStreamEvent, type RequestContext } from './types.ts';
 import { finalizeUsage, type ReportedUsage } from './usage.ts';
+import { withFields } from '../util/objects.ts';
 
 export interface OpenedStream {
   iterator: AsyncIterator<StreamEvent>;
@@ -81,9 +82,9 @@ export async function openStream(deps: StreamDeps, p: Prepared, ctx: RequestCont
     const cancel = new AbortController();
     return { index: i, cancel, promise: undefined as Promise<Opened> | undefined };
   });
-  const only = (i: number) => ({ ...p.plan, attempts: [p.plan.attempts[i]!] });
+  const only = (i: number) => withFields(p.plan, { attempts: [p.plan.attempts[i]!] });
   const start = (lane: (typeof lanes)[number]) => {
-    lane.promise = runAttempts(deps.attemptDeps, p.route, only(lane.index), { ...signals, client: linkSignals([signals.client, lane.cancel.signal]).signal }, call);
+    lane.promise = runAttempts(deps.attemptDeps, p.route, only(lane.index), withFields(signals, { client: linkSignals([signals.client, lane.cancel.signal]).signal }), call);
     lane.promise.catch(() => undefined);
     return lane.promise;
   };
@@ -121,10 +122,9 @@ export async function openStream(deps: StreamDeps, p: Prepared, ctx: RequestCont
     (e: unknown) => ({ attempts: e instanceof AttemptsFailed ? e.attempts : [], output: '' }),
   );
   const loserUsage = finalizeUsage(deps.requestFor(p, loserModel), undefined, { text: lost.output, toolCalls: [] }, false);
-  const cancelled: AttemptRecord = {
-    ...attemptRecord(loserModel, 'cancelled', performance.now(), p.plan.attempts[loser.index]!.reason),
+  const cancelled: AttemptRecord = withFields(attemptRecord(loserModel, 'cancelled', performance.now(), p.plan.attempts[loser.index]!.reason), {
     costMicros: costMicros(loserUsage, loserModel.price),
-  };
+  });
   winner.attempts.unshift(...lost.attempts.filter((x) => x.outcome !== 'aborted'), cancelled);
   return winner;
 }
@@ -180,7 +180,7 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     deps.recording.record(deps.recording.base(ctx, p.request, 'chat', true, p.route), ctx, {
       model,
       // A guardrail stop is not the upstream's failure: its attempt succeeded.
-      attempts: [...attempts, { ...attemptRecord(model, status === 'success' || violation ? 'success' : status === 'aborted' ? 'aborted' : 'error', startedAt, reason, violation ? undefined : error) }],
+      attempts: [...attempts, attemptRecord(model, status === 'success' || violation ? 'success' : status === 'aborted' ? 'aborted' : 'error', startedAt, reason, violation ? undefined : error)],
       usage,
       cost,
       baseline: costMicros(usage, p.route.baseline.price),
@@ -348,9 +348,8 @@ export function streamResult(deps: StreamDeps, p: Prepared, ctx: RequestContext,
     },
     throw: (e?: unknown) => gen.throw(e),
   };
-  return {
-    ...resultHead(ctx, p.request.model, p.route, { model: model.name, upstreamModel: model.upstream, provider: model.provider }),
+  return withFields(resultHead(ctx, p.request.model, p.route, { model: model.name, upstreamModel: model.upstream, provider: model.provider }), {
     cache: p.cache?.record,
     [Symbol.asyncIterator]: () => iterator,
-  };
+  });
 }

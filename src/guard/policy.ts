@@ -14,6 +14,7 @@ import { countText } from '../pricing/tokens.ts';
 import { createDenyPatternsDetector, createDenyTermsDetector, createInjectionDetector, createPiiDetector } from './detectors/index.ts';
 import { Redactor, restore as restorePlaceholders } from './redact.ts';
 import { PII_KINDS, type Detector, type Finding, type PiiKind } from './types.ts';
+import { withFields } from '../util/objects.ts';
 
 export type GuardStage = 'input' | 'output';
 export type GuardAction = 'block' | 'redact' | 'flag';
@@ -250,7 +251,7 @@ export class GuardSet {
         slot.set(redactor.redact(slot.text, findings));
       }
       for (const [placeholder, original] of redactor.restore) if (keep.has(original)) restore.set(placeholder, original);
-      return { request: { ...req, messages }, decisions: tally.decisions(), restore };
+      return { request: withFields(req, { messages }), decisions: tally.decisions(), restore };
     }
     return { request: req, decisions: tally.decisions(), restore };
   }
@@ -274,10 +275,10 @@ export class GuardSet {
       };
       const toolCalls = c.toolCalls.map((call) => {
         const args = mask(call.arguments);
-        return args === call.arguments ? call : { ...call, arguments: args };
+        return args === call.arguments ? call : withFields(call, { arguments: args });
       });
       const content = c.content === null ? null : mask(c.content);
-      return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : { ...c, content, toolCalls };
+      return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : withFields(c, { content, toolCalls });
     });
     const restored = restore.size
       ? masked.map((c) => {
@@ -285,9 +286,9 @@ export class GuardSet {
           // Inside JSON arguments an original value is written as JSON string content.
           const toolCalls = c.toolCalls.map((t) => {
             const args = restoreJsonPlaceholders(t.arguments, restore);
-            return args === t.arguments ? t : { ...t, arguments: args };
+            return args === t.arguments ? t : withFields(t, { arguments: args });
           });
-          return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : { ...c, content, toolCalls };
+          return content === c.content && toolCalls.every((t, i) => t === c.toolCalls[i]) ? c : withFields(c, { content, toolCalls });
         })
       : masked;
     return { choices: restored, masked, decisions: tally.decisions() };
@@ -405,7 +406,7 @@ export class StreamGuard {
     if (hasRules) {
       matches = this.set
         .outputMatches(s.tail + s.pending, offset, this.tally)
-        .map(({ rule, f }) => ({ rule, f: { ...f, start: Math.max(0, f.start - offset), end: f.end - offset } }));
+        .map(({ rule, f }) => ({ rule, f: withFields(f, { start: Math.max(0, f.start - offset), end: f.end - offset }) }));
     }
     // Never split a match between what is sent now and what is held back. Moving the cut back
     // can make an earlier (overlapping) match straddle it: repeat until no match does.

@@ -16,6 +16,7 @@ import type { Principal } from '../governance/auth.ts';
 import type { FrontDoor, RequestRecord } from '../store/records.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { RequestSpan, Tracing } from './tracing.ts';
+import { withFields } from '../util/objects.ts';
 
 export interface RequestObserverDeps {
   logger: Logger;
@@ -156,7 +157,7 @@ export function createRequestObserver(deps: RequestObserverDeps): RequestObserve
     return s;
   }
 
-  const withTrace = (ctx: RequestContext, s: Scope): RequestContext => (s.trace && !ctx.trace ? { ...ctx, trace: s.trace } : ctx);
+  const withTrace = (ctx: RequestContext, s: Scope): RequestContext => (s.trace && !ctx.trace ? withFields(ctx, { trace: s.trace }) : ctx);
 
   /** A call settled; a refusal for a full usage log produces no record, so it is counted here. */
   const settled = (s: Scope, before: number, err?: unknown) => {
