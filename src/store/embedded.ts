@@ -131,9 +131,11 @@ class EmbeddedCollection implements DocCollection<Doc> {
     if (doc) {
       this.removeKeys(doc);
       const arr = [doc];
-      // $setOnInsert applies only when an upsert inserts; mingo does not know it.
-      const { $setOnInsert: _ignored, ...onMatch } = update as { $setOnInsert?: Doc };
-      mingoUpdateOne(arr, {}, onMatch as never);
+      if (!applyFlatUpdate(doc, update)) {
+        // $setOnInsert applies only when an upsert inserts; mingo does not know it.
+        const { $setOnInsert: _ignored, ...onMatch } = update as { $setOnInsert?: Doc };
+        mingoUpdateOne(arr, {}, onMatch as never);
+      }
       this.addKeys(arr[0]!);
       this.byId.set(arr[0]!._id, arr[0]!);
       this.noteExpiry(arr[0]!);
@@ -288,4 +290,31 @@ function setPath(doc: Doc, path: string, value: unknown): void {
     cur = cur[part] as Doc;
   }
   cur[parts.at(-1)!] = value;
+}
+
+/**
+ * `$inc` and `$set` of top-level fields (plus an ignored `$setOnInsert`), applied in place; false,
+ * changing nothing, for any other update, which then goes to mingo. The usage rollups update
+ * every batch this way, and mingo's updater (it compiles and walks each update) cost ~0.2 ms per
+ * rollup document, run in the request path's event loop.
+ */
+function applyFlatUpdate(doc: Doc, update: Doc): boolean {
+  let inc: Doc | undefined;
+  let set: Doc | undefined;
+  for (const op of Object.keys(update)) {
+    if (op === '$inc') inc = update.$inc as Doc;
+    else if (op === '$set') set = update.$set as Doc;
+    else if (op !== '$setOnInsert') return false;
+  }
+  const plain = (k: string) => k !== '_id' && k !== '' && !k.startsWith('$') && !k.includes('.');
+  if (inc) {
+    for (const [k, v] of Object.entries(inc)) {
+      const current = doc[k];
+      if (!plain(k) || typeof v !== 'number' || (current !== undefined && typeof current !== 'number') || (set && k in set)) return false;
+    }
+  }
+  if (set) for (const k of Object.keys(set)) if (!plain(k)) return false;
+  if (inc) for (const [k, v] of Object.entries(inc)) doc[k] = ((doc[k] as number | undefined) ?? 0) + (v as number);
+  if (set) for (const [k, v] of Object.entries(set)) doc[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+  return true;
 }

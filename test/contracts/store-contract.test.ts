@@ -129,6 +129,16 @@ describe.each(subjects)('store contract: $name', (subject) => {
       expect(await col.findOne({ _id: 'u1' })).toEqual({ _id: 'u1', n: 5, h: { b3: 3, b4: 1 }, seq: 2, dim: 'x' });
     });
 
+    it('updates top-level fields: $inc starts a missing counter, $set stores a copy of objects and dates', async () => {
+      const col = store.collection<Record<string, unknown>>('c_flat');
+      await col.insertMany([{ _id: 'f1', a: 1 }]);
+      const dims = { model: 'm1', tags: ['x'] };
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      expect(await col.updateOne({ _id: 'f1' }, { $inc: { a: 2, b: 5 }, $set: { dims, at } })).toEqual({ matched: 1, upserted: false });
+      dims.tags.push('changed after the update');
+      expect(await col.findOne({ _id: 'f1' })).toEqual({ _id: 'f1', a: 3, b: 5, dims: { model: 'm1', tags: ['x'] }, at });
+    });
+
     it('bulkUpdate applies guarded updates once and never upserts', async () => {
       const col = store.collection<Record<string, unknown>>('c_guard');
       await col.insertMany(Array.from({ length: 120 }, (_, i) => ({ _id: `g${i}`, seq: 0 })));
