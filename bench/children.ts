@@ -8,8 +8,11 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { GATEWAY_NODE_FLAGS } from './common.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Scripts that run Switchyard itself: started with the Node flags it ships with. */
+const GATEWAY_SCRIPTS = new Set(['switchyard-server.ts', 'recorder-server.ts']);
 
 export interface Child {
   name: string;
@@ -52,7 +55,7 @@ function stopper(proc: ChildProcess, viaIpc: boolean): () => Promise<void> {
 export function startTsChild(name: string, script: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Child> {
   const proc = fork(join(here, script), [], {
     // --expose-gc only makes global.gc() available (for the heap-after-GC reading).
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(GATEWAY_SCRIPTS.has(script) ? GATEWAY_NODE_FLAGS : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

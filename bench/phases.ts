@@ -17,7 +17,7 @@ import { Agent } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ask, cpuMsOf, freePort, memoryOf, type Child } from './children.ts';
-import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_MODEL, streamPieces, UPSTREAM_CONTENT, UPSTREAM_USAGE } from './common.ts';
+import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_MODEL, GATEWAY_NODE_FLAGS, streamPieces, UPSTREAM_CONTENT, UPSTREAM_USAGE } from './common.ts';
 import {
   autocannonRun,
   configureUpstream,
@@ -796,7 +796,7 @@ export async function idlePhase(root: string, built: boolean, upstreamUrl: strin
       const file = join(dir, `config-${rows.length}.yaml`);
       // JSON is YAML.
       writeFileSync(file, JSON.stringify({ ...c.config, server: { host: '127.0.0.1', port }, logging: { level: 'warn' } }));
-      const args = built ? [join(root, 'dist', 'main.js'), '--config', file] : ['--import', 'tsx', join(root, 'src', 'main.ts'), '--config', file];
+      const args = built ? [...GATEWAY_NODE_FLAGS, join(root, 'dist', 'main.js'), '--config', file] : [...GATEWAY_NODE_FLAGS, '--import', 'tsx', join(root, 'src', 'main.ts'), '--config', file];
       const t0 = performance.now();
       // A clean environment: no MONGODB_URI / REDIS_URL / SWITCHYARD_* from the caller.
       const proc = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -839,7 +839,7 @@ export async function idlePhase(root: string, built: boolean, upstreamUrl: strin
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const how = built ? '`node dist/main.js --config FILE` (the production build, as `npm run start:prod`)' : '`node --import tsx src/main.ts --config FILE` (--tsx: includes the TypeScript loader)';
+  const how = built ? `\`node ${GATEWAY_NODE_FLAGS.join(' ')} dist/main.js --config FILE\` (the production build, as \`npm run start:prod\`)` : `\`node ${GATEWAY_NODE_FLAGS.join(' ')} --import tsx src/main.ts --config FILE\` (--tsx: includes the TypeScript loader)`;
   const lines: string[] = ['## Idle RSS (issue 7)', ''];
   lines.push(
     `Freshly started processes, ${how}, embedded store, log level warn, clean environment, no request served; VmRSS read ${IDLE_SETTLE_MS / 1000} s after \`/healthz\` first answered (idle), and 3 s after (start-up garbage not yet returned by V8's memory reducer).`,
