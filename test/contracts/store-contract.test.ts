@@ -129,14 +129,15 @@ describe.each(subjects)('store contract: $name', (subject) => {
       expect(await col.findOne({ _id: 'u1' })).toEqual({ _id: 'u1', n: 5, h: { b3: 3, b4: 1 }, seq: 2, dim: 'x' });
     });
 
-    it('updates top-level fields: $inc starts a missing counter, $set stores a copy of objects and dates', async () => {
+    it('updates in place: $inc starts missing counters and sub-documents (dotted paths), $set stores a copy of objects and dates', async () => {
       const col = store.collection<Record<string, unknown>>('c_flat');
       await col.insertMany([{ _id: 'f1', a: 1 }]);
       const dims = { model: 'm1', tags: ['x'] };
       const at = new Date('2026-01-02T03:04:05.678Z');
-      expect(await col.updateOne({ _id: 'f1' }, { $inc: { a: 2, b: 5 }, $set: { dims, at } })).toEqual({ matched: 1, upserted: false });
+      expect(await col.updateOne({ _id: 'f1' }, { $inc: { a: 2, b: 5, 'lat.b3': 1, 'x.y.z': 2, 'x.y.w': 1 }, $set: { dims, at } })).toEqual({ matched: 1, upserted: false });
       dims.tags.push('changed after the update');
-      expect(await col.findOne({ _id: 'f1' })).toEqual({ _id: 'f1', a: 3, b: 5, dims: { model: 'm1', tags: ['x'] }, at });
+      expect(await col.updateOne({ _id: 'f1' }, { $inc: { 'lat.b3': 1, 'lat.b4': 1, 'x.y.z': 1 } })).toEqual({ matched: 1, upserted: false });
+      expect(await col.findOne({ _id: 'f1' })).toEqual({ _id: 'f1', a: 3, b: 5, lat: { b3: 2, b4: 1 }, x: { y: { z: 3, w: 1 } }, dims: { model: 'm1', tags: ['x'] }, at });
     });
 
     it('bulkUpdate applies guarded updates once and never upserts', async () => {
