@@ -5,7 +5,7 @@
  * from closed sets; never key, team or request ids or client text. One Registry per app, so
  * several apps in one process never share series.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
 import { APP_ERROR_CODES } from '../engine/app-error.ts';
 import type { Breakers, BreakerState } from '../routing/breaker.ts';
 import type { Catalog } from '../routing/catalog.ts';
@@ -66,6 +66,60 @@ const HTTP_ENDPOINTS = new Set(['chat_completions', 'embeddings', 'models', 'gra
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
+/** The part of a prom-client Counter the request path uses. */
+interface CountingCounter<L extends string> {
+  inc(labels: Record<L, string>, value?: number): void;
+}
+
+/**
+ * A counter whose increments go to plain cells, one per label tuple (found through one Map per
+ * label, keyed by the label's value: the values are mostly the same string objects, whose hashes
+ * V8 keeps), and reach prom-client when it collects the metric, i.e. at every scrape.
+ * prom-client builds, hashes and validates a label string on every inc(): about 1 µs each, and a
+ * request makes six to ten of them. Label values are bounded (see above), so the cells are too.
+ */
+function cellCounter<L extends string>(config: { name: string; help: string; labelNames: readonly L[]; registers: Registry[] }): CountingCounter<L> {
+  interface Cell {
+    labels: Record<L, string>;
+    pending: number;
+    published: boolean;
+  }
+  type Level = Map<string, Level | Cell>;
+  const root: Level = new Map();
+  const cells: Cell[] = [];
+  new Counter<L>({
+    ...config,
+    collect() {
+      for (const c of cells) {
+        if (c.pending === 0 && c.published) continue;
+        this.inc(c.labels as LabelValues<L>, c.pending);
+        c.pending = 0;
+        c.published = true;
+      }
+    },
+  });
+  const names = config.labelNames;
+  const last = names.length - 1;
+  return {
+    inc(labels, value = 1) {
+      let level = root;
+      for (let i = 0; i < last; i++) {
+        const v = labels[names[i]!];
+        let next = level.get(v) as Level | undefined;
+        if (next === undefined) level.set(v, (next = new Map()));
+        level = next;
+      }
+      const cell = level.get(labels[names[last]!]) as Cell | undefined;
+      if (cell !== undefined) cell.pending += value;
+      else {
+        const created: Cell = { labels: { ...labels }, pending: value, published: false };
+        level.set(labels[names[last]!], created);
+        cells.push(created);
+      }
+    },
+  };
+}
+
 export function createGatewayMetrics(deps: MetricsDeps): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -83,13 +137,13 @@ export function createGatewayMetrics(deps: MetricsDeps): GatewayMetrics {
   const routeLabel = (route: string | undefined) => (route === undefined ? 'none' : routes.has(route) ? route : 'other');
   const providerLabel = (p: string | undefined) => (p === undefined ? 'none' : providers.has(p) ? p : 'other');
 
-  const requests = new Counter({
+  const requests = cellCounter({
     name: 'switchyard_requests_total',
     help: 'Finished model requests, by front door, route, model and provider that served (or last tried), and outcome.',
     labelNames: ['front_door', 'route', 'model', 'provider', 'status'] as const,
     registers,
   });
-  const errors = new Counter({
+  const errors = cellCounter({
     name: 'switchyard_request_errors_total',
     help: 'Failed model requests by error code (the code clients receive).',
     labelNames: ['front_door', 'model', 'code'] as const,
@@ -109,67 +163,67 @@ export function createGatewayMetrics(deps: MetricsDeps): GatewayMetrics {
     buckets: TTFT_BUCKETS,
     registers,
   });
-  const tokens = new Counter({
+  const tokens = cellCounter({
     name: 'switchyard_tokens_total',
     help: 'Tokens by model, provider and type (input counts cached input too; cached_input is the cached part).',
     labelNames: ['model', 'provider', 'type'] as const,
     registers,
   });
-  const cost = new Counter({
+  const cost = cellCounter({
     name: 'switchyard_cost_usd_total',
     help: 'Provider cost of requests, USD (every attempt included).',
     labelNames: ['model', 'provider'] as const,
     registers,
   });
-  const routingSaved = new Counter({
+  const routingSaved = cellCounter({
     name: 'switchyard_routing_saved_usd_total',
     help: 'Cost avoided by routing versus each route baseline model, USD.',
     labelNames: ['route'] as const,
     registers,
   });
-  const cacheRequests = new Counter({
+  const cacheRequests = cellCounter({
     name: 'switchyard_cache_requests_total',
     help: 'Response cache outcomes (hit, miss, bypass, refresh) and hit kind.',
     labelNames: ['status', 'kind'] as const,
     registers,
   });
-  const cacheSaved = new Counter({
+  const cacheSaved = cellCounter({
     name: 'switchyard_cache_saved_usd_total',
     help: 'Provider cost avoided by cache hits, USD.',
     labelNames: ['model'] as const,
     registers,
   });
-  const attemptsTotal = new Counter({
+  const attemptsTotal = cellCounter({
     name: 'switchyard_upstream_attempts_total',
     help: 'Upstream attempts by provider, model and outcome (success, error, aborted, skipped, cancelled).',
     labelNames: ['provider', 'model', 'outcome'] as const,
     registers,
   });
-  const providerErrors = new Counter({
+  const providerErrors = cellCounter({
     name: 'switchyard_provider_errors_total',
     help: 'Failed upstream attempts by provider, model and error class.',
     labelNames: ['provider', 'model', 'class'] as const,
     registers,
   });
-  const refusals = new Counter({
+  const refusals = cellCounter({
     name: 'switchyard_refusals_total',
     help: 'Requests refused before any provider call: rate limits, budgets, a full usage log.',
     labelNames: ['front_door', 'reason'] as const,
     registers,
   });
-  const guardOutcomes = new Counter({
+  const guardOutcomes = cellCounter({
     name: 'switchyard_guardrail_requests_total',
     help: 'Requests checked by guardrails, by overall outcome (pass, flagged, redacted, blocked).',
     labelNames: ['outcome'] as const,
     registers,
   });
-  const guardDecisions = new Counter({
+  const guardDecisions = cellCounter({
     name: 'switchyard_guardrail_decisions_total',
     help: 'Guardrail rule decisions by policy, stage and action.',
     labelNames: ['policy', 'stage', 'action'] as const,
     registers,
   });
-  const http = new Counter({
+  const http = cellCounter({
     name: 'switchyard_http_responses_total',
     help: 'HTTP responses by endpoint and status code.',
     labelNames: ['endpoint', 'code'] as const,

@@ -143,6 +143,14 @@ describe('metrics from usage records', () => {
     expect(m.value('switchyard_recorder_dropped_total')).toBe(3);
     // Scraping twice does not double the recorder's running totals.
     expect(parseMetrics(await metrics.render()).value('switchyard_recorder_written_total')).toBe(100);
+    // Counters keep counting between scrapes: nothing counted twice, nothing lost.
+    expect(parseMetrics(await metrics.render()).value('switchyard_requests_total', { model: 'model-a', provider: 'good', status: 'success' })).toBe(8);
+    metrics.observe(rec());
+    metrics.httpResponse('chat_completions', 200);
+    const again = parseMetrics(await metrics.render());
+    expect(again.value('switchyard_requests_total', { model: 'model-a', provider: 'good', status: 'success' })).toBe(9);
+    expect(again.value('switchyard_tokens_total', { model: 'model-a', type: 'input' })).toBe(110);
+    expect(again.value('switchyard_http_responses_total', { endpoint: 'chat_completions', code: '200' })).toBe(1);
   });
 
   it('stays bounded over 10,000 distinct keys, teams, request ids, unknown models, routes, codes and policies', async () => {
