@@ -20,10 +20,16 @@ export function createHttpAgent(options: HttpClientOptions = {}): Agent {
   });
 }
 
+/** A response body: read whole (`text`), or chunk by chunk (streams). */
+export interface UpstreamBody extends AsyncIterable<Uint8Array> {
+  text(): Promise<string>;
+  destroy?(err?: Error): unknown;
+}
+
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
 }
 
 export interface SendOptions {
@@ -38,6 +44,12 @@ export interface SendOptions {
   headersTimeoutMs?: number;
   /** Time allowed between two body chunks. */
   bodyTimeoutMs?: number;
+  /**
+   * Read the whole body before resolving (JSON calls; never for streams). Skips undici's
+   * request() layer (an AsyncResource, a Readable body with its events, per call), about 10 µs
+   * per call on the request path.
+   */
+  buffer?: boolean;
 }
 
 /** Sends one request; the caller owns the returned body and must consume or dump it. */
@@ -45,6 +57,7 @@ export async function send(options: SendOptions): Promise<UpstreamResponse> {
   const { signal } = options;
   if (signal.aborted) throw abortError(options.provider, signal);
   const url = splitUrl(options.url);
+  if (options.buffer) return sendBuffered(options, url);
   try {
     const res = await options.dispatcher.request({
       origin: url.origin,
@@ -60,6 +73,84 @@ export async function send(options: SendOptions): Promise<UpstreamResponse> {
   } catch (err) {
     throw toNetworkError(options.provider, err, signal);
   }
+}
+
+/** One request through `dispatcher.dispatch`, its answer collected in memory. */
+function sendBuffered(options: SendOptions, url: { origin: string; path: string }): Promise<UpstreamResponse> {
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    const { signal, provider } = options;
+    let abort: ((reason?: Error) => void) | undefined;
+    let status = 0;
+    let headers: UpstreamResponse['headers'] = {};
+    const chunks: Buffer[] = [];
+    const onAbort = () => abort?.(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal.removeEventListener('abort', onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abortRequest) {
+        abort = abortRequest;
+        if (signal.aborted) onAbort();
+      },
+      onHeaders(statusCode, rawHeaders) {
+        if (statusCode < 200) return true; // 1xx: the real head follows
+        status = statusCode;
+        headers = parseRawHeaders(rawHeaders);
+        return true;
+      },
+      onData(chunk) {
+        chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        done();
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        resolve({ status, headers, body: bufferedBody(all) });
+      },
+      onError(err) {
+        done();
+        reject(toNetworkError(provider, err, signal));
+      },
+    };
+    try {
+      options.dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.path,
+          method: options.method ?? 'POST',
+          headers: options.headers,
+          body: options.body,
+          headersTimeout: options.headersTimeoutMs ?? 60_000,
+          bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+        },
+        handler,
+      );
+    } catch (err) {
+      done();
+      reject(toNetworkError(provider, err, signal));
+    }
+  });
+}
+
+/** Response headers from undici's raw [name, value, ...] list: lower-case names, repeated ones as arrays. */
+function parseRawHeaders(raw: Buffer[] | string[] | null): UpstreamResponse['headers'] {
+  const out: UpstreamResponse['headers'] = {};
+  if (!raw) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+function bufferedBody(buf: Buffer): UpstreamBody {
+  return {
+    text: () => Promise.resolve(buf.toString('utf8')),
+    async *[Symbol.asyncIterator]() {
+      if (buf.length) yield buf;
+    },
+  };
 }
 
 /** Origin and path of the few upstream URLs a gateway calls, parsed once each. */

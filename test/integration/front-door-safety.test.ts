@@ -285,6 +285,24 @@ describe('front-door safety', () => {
       expect(row.usage.outputTokens).toBeLessThan(40);
     });
 
+    it('aborts a non-streaming upstream call within 1 s when the REST client goes away, and records it', async () => {
+      fake.enqueue({ text: 'too late', latencyMs: 5_000, usage: { input: 3, output: 2 } });
+      const before = fake.requests.length;
+      const ac = new AbortController();
+      const pending = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'gone-before-answer' }, body: JSON.stringify(chat('gpt-4o-mini')), signal: ac.signal }).catch((err: unknown) => err);
+      const upstream = await eventually(() => fake.requests[before], 2000);
+      const abortedAt = Date.now();
+      ac.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      await eventually(() => upstream.clientAborted, 2000);
+      expect(upstream.closedAt! - abortedAt).toBeLessThan(1000);
+      const rows = await eventually(async () => {
+        const page = await gw.app.services.requests.page({ first: 5, filter: { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), clientRequestId: 'gone-before-answer' } });
+        return page.items.length ? page.items : undefined;
+      });
+      expect(rows[0]).toMatchObject({ status: 'aborted' });
+    });
+
     it('streams a subscription over SSE (Yoga) with one terminal event', async () => {
       const res = await fetch(`${gw.url}/graphql`, {
         method: 'POST',

@@ -46,6 +46,7 @@ export function createAnthropicAdapter(deps: AnthropicAdapterDeps): ProviderAdap
       body: JSON.stringify(body),
       signal: opts.signal,
       headersTimeoutMs: deps.timeoutMs,
+      buffer: !stream,
     });
     if (res.status >= 200 && res.status < 300) return res;
     const errorBody = await readErrorBody(res);

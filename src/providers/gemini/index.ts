@@ -41,6 +41,7 @@ export function createGeminiAdapter(deps: GeminiAdapterDeps): ProviderAdapter {
       body: JSON.stringify(body),
       signal: opts.signal,
       headersTimeoutMs: deps.timeoutMs,
+      buffer: method !== 'streamGenerateContent',
     });
     if (res.status < 200 || res.status >= 300) {
       const errorBody = await readErrorBody(res);

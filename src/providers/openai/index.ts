@@ -37,6 +37,7 @@ export function createOpenAICore(o: OpenAICoreOptions): ProviderAdapter {
       signal: opts.signal,
       headersTimeoutMs: o.timeoutMs,
       bodyTimeoutMs: o.timeoutMs,
+      buffer: !stream,
     });
     if (res.status >= 400) {
       const errBody = await readErrorBody(res);
