@@ -248,7 +248,7 @@ class EmbeddedCollection implements DocCollection<Doc> {
 }
 
 /** Large batches give the event loop a turn every this many documents, so requests keep flowing. */
-const YIELD_EVERY = 100;
+const YIELD_EVERY = 25;
 
 class DuplicateKeyError extends Error {
   readonly code = 11000;

@@ -270,4 +270,4 @@ function rollupDimsKey(writer: string, d: RollupDims): string {
 }
 
 /** Long batches give the event loop a turn every this many records, so requests keep flowing. */
-const YIELD_EVERY = 50;
+const YIELD_EVERY = 25;
