@@ -398,11 +398,14 @@ async function main(): Promise<number> {
     const baseline = flags.baseline ? await startTsChild('switchyard-baseline', 'switchyard-server.ts', { ...env, BENCH_SRC_ROOT: flags.baseline }) : undefined;
     // Profiles of the other phases (bench/switchyard-server.ts BENCH_PROFILE).
     // The on/off phases get `onOffPairs` pairs of processes each, every pair started together.
+    // Twenty gateways loading at once on two cores can take longer than one alone: start-up is
+    // not measured, so they get two minutes.
+    const phaseStartMs = 120_000;
     const pairsOf = (phase: 'control' | 'guardrails' | 'governance', on: Record<string, string>, off: Record<string, string> = env) =>
       phases.has(phase)
         ? Promise.all(
             Array.from({ length: opts.onOffPairs }, (_, i) =>
-              Promise.all([startTsChild(`switchyard-${phase}-off-${i + 1}`, 'switchyard-server.ts', off), startTsChild(`switchyard-${phase}-on-${i + 1}`, 'switchyard-server.ts', on)]),
+              Promise.all([startTsChild(`switchyard-${phase}-off-${i + 1}`, 'switchyard-server.ts', off, phaseStartMs), startTsChild(`switchyard-${phase}-on-${i + 1}`, 'switchyard-server.ts', on, phaseStartMs)]),
             ),
           )
         : Promise.resolve([] as Array<[Child, Child]>);
@@ -410,8 +413,8 @@ async function main(): Promise<number> {
       pairsOf('control', env),
       pairsOf('guardrails', { ...env, BENCH_PROFILE: 'guardrails' }),
       pairsOf('governance', { ...env, BENCH_PROFILE: 'governance' }),
-      phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }) : undefined,
-      phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }) : undefined,
+      phases.has('everything') ? startTsChild('switchyard-everything', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'everything' }, phaseStartMs) : undefined,
+      phases.has('streams') ? startTsChild('switchyard-streams', 'switchyard-server.ts', { ...env, BENCH_PROFILE: 'streams' }, phaseStartMs) : undefined,
     ]);
     for (const c of [passthrough, rest, graphql, pk, nostore, gqlnolimit, baseline, ...[control, guardrails, governance].flat(2), everything, streamer]) if (c) children.push(c);
     log(`servers up: ${children.map((c) => `${c.name}=${c.url} (pid ${c.pid})`).join(', ')}`);
