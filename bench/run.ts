@@ -659,7 +659,7 @@ async function main(): Promise<number> {
         lines.push(
           '**Switchyard event loop during the concurrency-1 run.** Event-loop delay (perf_hooks, 1 ms resolution) and the usage batches the recorder wrote meanwhile; ' +
             '"blocked" is the synchronous stretch of each batch call (requests.insertMany, rollups.apply on the embedded store) until it first yields: ' +
-              'both yield to the event loop every 50–100 records, so no request waits behind a whole batch; the loop-delay columns include every stretch.',
+              'both yield to the event loop every 25 records, so no request waits behind a whole batch; the loop-delay columns include every stretch.',
           '',
         );
         lines.push('| process | loop delay p50 (ms) | loop delay p99 (ms) | loop delay max (ms) | usage batches | records / batch | blocked per batch avg (ms) | blocked per batch max (ms) |');

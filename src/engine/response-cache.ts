@@ -45,7 +45,8 @@ export interface CacheLookup {
 
 const NOT_APPLICABLE: CacheLookup = { record: undefined, hit: undefined, extraCostMicros: 0, save() {} };
 const DEFAULT_CONTROL: CacheControl = { mode: 'default' };
-const BYPASSED: CacheLookup = { ...NOT_APPLICABLE, record: { status: 'bypass' } };
+/** Shared by every bypassed request: frozen, so no caller can change another's record. */
+const BYPASSED: CacheLookup = { ...NOT_APPLICABLE, record: Object.freeze({ status: 'bypass' as const }) };
 
 export interface ResponseCache {
   /** Synchronous for a request the cache does not apply to (the common uncached call). */

@@ -314,11 +314,12 @@ export function createGovernance(d: GovernanceDeps): Governance {
     },
 
     admit(p, models, promptTokens, worstCaseMicros) {
-      const limits: RateLimitSpec[] = p.kind === 'key' ? [...principalSpecs(p).limits] : [];
+      const own = p.kind === 'key' ? principalSpecs(p) : undefined;
+      const limits: RateLimitSpec[] = own ? [...own.limits] : [];
       const first = models[0];
       const ml = first ? d.modelLimits(first) : undefined;
       if (first && ml && (ml.rpm !== null || ml.tpm !== null)) limits.push({ dimension: 'model', id: first.name, ...(ml.rpm !== null && { rpm: ml.rpm }), ...(ml.tpm !== null && { tpm: ml.tpm }) });
-      const budgets = () => reserveBudgets(p, limits, promptTokens, worstCaseMicros);
+      const budgets = () => reserveBudgets(p, own?.budgets ?? [], limits, promptTokens, worstCaseMicros);
       if (!limits.length) return budgets();
       return andThen(d.limiter.admit(limits, promptTokens), (r) => {
         if (!r.ok) {
@@ -333,12 +334,11 @@ export function createGovernance(d: GovernanceDeps): Governance {
   };
 
   /** The budget step of admit, after the rate limits admitted the request. */
-  function reserveBudgets(p: Principal, limits: RateLimitSpec[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): MaybePromise<Admission> {
+  function reserveBudgets(p: Principal, specs: BudgetSpec[], limits: RateLimitSpec[], promptTokens: number, worstCaseMicros: (exact: boolean) => number): MaybePromise<Admission> {
     // Tokens per minute: the output, and the difference between the provider's input count and the estimate charged.
     const addTokens = (out: number, input: number | undefined) => {
       if (limits.length) ignoreFailure(() => d.limiter.addTokens(limits, out + (input === undefined ? 0 : input - promptTokens)));
     };
-    const specs = p.kind === 'key' ? principalSpecs(p).budgets : [];
     if (!specs.length) return limits.length ? { settle: (_c, out, input) => addTokens(out, input) } : NO_ADMISSION;
     const reservationId = randomUUID();
     const admitted = (res: ReserveResult): Admission => {

@@ -64,6 +64,8 @@ interface Charge<L> {
 const ADMITTED: AdmitResult = Object.freeze({ ok: true });
 /** Limiter points must be integers. */
 const tokenPoints = (tokens: number): number => Math.max(0, Math.ceil(tokens));
+/** Points of an addTokens call: negative gives back what an admission estimate overcharged. */
+const tokenDelta = (tokens: number): number => Math.sign(tokens) * tokenPoints(Math.abs(tokens));
 
 /**
  * What a request charges: one request on every rpm limit, `want` tokens on every tpm limit; or
@@ -159,8 +161,7 @@ function createMemoryRateLimiter(): RateLimiter {
     },
 
     addTokens(specs, tokens) {
-      // Negative: an admission estimate that was too high is given back.
-      const points = Math.sign(tokens) * tokenPoints(Math.abs(tokens));
+      const points = tokenDelta(tokens);
       if (points === 0) return;
       const nowMs = Date.now();
       for (const s of specs) if (s.tpm != null) storeFor(s.dimension, 'tpm', s.tpm).add(s.id, points, nowMs);
@@ -273,8 +274,7 @@ export function createRateLimiter(o: RateLimiterOptions = {}): RateLimiter {
     },
 
     async addTokens(specs, tokens) {
-      // Negative: an admission estimate that was too high is given back.
-      const points = Math.sign(tokens) * tokenPoints(Math.abs(tokens));
+      const points = tokenDelta(tokens);
       if (points === 0) return;
       const outcomes = await Promise.allSettled(
         specs.filter((s) => s.tpm != null).map((s) => {

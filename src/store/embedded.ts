@@ -309,42 +309,25 @@ function applyFlatUpdate(doc: Doc, update: Doc): boolean {
   }
   const plainKey = (k: string) => k !== '' && k !== '_id' && !k.startsWith('$') && !k.includes('.');
   if (set) for (const k of Object.keys(set)) if (!plainKey(k)) return false;
+  const incs = inc ? Object.entries(inc).map(([path, by]) => ({ parts: path.split('.'), by })) : [];
   // Check every increment before changing anything: where it lands, and that it adds to a number.
-  const targets: Array<{ parent: Doc; key: string; by: number }> = [];
-  if (inc) {
-    const paths = new Set(Object.keys(inc));
+  const paths = new Set(inc ? Object.keys(inc) : []);
+  for (const { parts, by } of incs) {
+    if (typeof by !== 'number' || !parts.every(plainKey) || (set && parts[0]! in set)) return false;
     // One path inside another ('a' and 'a.b') is a conflict MongoDB refuses: left to mingo.
-    for (const path of paths) for (let i = path.indexOf('.'); i !== -1; i = path.indexOf('.', i + 1)) if (paths.has(path.slice(0, i))) return false;
-    const created = new Map<string, Doc>();
-    for (const [path, by] of Object.entries(inc)) {
-      if (typeof by !== 'number') return false;
-      const parts = path.split('.');
-      if (!parts.every(plainKey) || (set && parts[0]! in set)) return false;
-      let parent = doc;
-      for (let i = 0; i < parts.length - 1; i++) {
-        const prefix = parts.slice(0, i + 1).join('.');
-        const next = parent[parts[i]!];
-        if (next === undefined) {
-          // Missing sub-documents are created (once, shared by the increments below them).
-          let fresh = created.get(prefix);
-          if (!fresh) created.set(prefix, (fresh = {}));
-          parent = fresh;
-        } else if (isPlainObject(next)) parent = next;
-        else return false;
-      }
-      const current = parent[parts.at(-1)!];
-      if (current !== undefined && typeof current !== 'number') return false;
-      targets.push({ parent, key: parts.at(-1)!, by });
-    }
-    // Attach the created sub-documents, outermost first.
-    for (const [prefix, fresh] of created) {
-      const parts = prefix.split('.');
-      let parent = doc;
-      for (const part of parts.slice(0, -1)) parent = parent[part] as Doc;
-      parent[parts.at(-1)!] ??= fresh;
-    }
+    for (let i = 1; i < parts.length; i++) if (paths.has(parts.slice(0, i).join('.'))) return false;
+    let at: unknown = doc;
+    // A missing level is created on the way (below it everything is new); anything but a plain sub-document stops here.
+    for (let i = 0; i < parts.length - 1 && at !== undefined; i++) at = isPlainObject(at) ? at[parts[i]!] : null;
+    const current = at === undefined ? undefined : isPlainObject(at) ? at[parts.at(-1)!] : null;
+    if (current !== undefined && typeof current !== 'number') return false;
   }
-  for (const t of targets) t.parent[t.key] = ((t.parent[t.key] as number | undefined) ?? 0) + t.by;
+  for (const { parts, by } of incs) {
+    let parent = doc;
+    for (const part of parts.slice(0, -1)) parent = (parent[part] ??= {}) as Doc;
+    const key = parts.at(-1)!;
+    parent[key] = ((parent[key] as number | undefined) ?? 0) + (by as number);
+  }
   if (set) for (const [k, v] of Object.entries(set)) doc[k] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
   return true;
 }
