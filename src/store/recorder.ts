@@ -3,8 +3,10 @@
  * here is awaited on the request path.
  *
  * Durability (when a spool directory is configured): every record is appended to a local
- * write-ahead segment file with a synchronous write before `record` returns, so a process that
- * is killed loses nothing that was recorded. Segments are closed every `batchSize` records or
+ * write-ahead segment file. The records of one event-loop turn are written together with one
+ * synchronous write at the end of that turn (group commit, `setImmediate`), and before any
+ * segment is closed, flushed or replayed; a process that is killed loses at most the records of
+ * the turn it was killed in (a write per record cost ~20 µs of CPU each under load). Segments are closed every `batchSize` records or
  * `flushIntervalMs`, then written to the store in order by a single writer loop: raw rows with
  * an unordered `insertMany` (idempotent on the request id), then rollups (idempotent per
  * segment, see rollups-repo.ts). A segment file is deleted only after both succeeded. When the
@@ -123,6 +125,24 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
   let inflight: { seg: Segment; done: Promise<number> } | undefined;
   const counters = { written: 0, rejected: 0, dropped: 0, failedAttempts: 0 };
   let lastError: string | undefined;
+  /** Spool lines of the open segment not yet written: they go out together at the end of the turn. */
+  let unwritten: string[] = [];
+  let writeScheduled = false;
+
+  function writeUnwritten(): void {
+    writeScheduled = false;
+    if (!unwritten.length) return;
+    const text = unwritten.length === 1 ? unwritten[0]! : unwritten.join('');
+    unwritten = [];
+    if (current?.fd === undefined) return;
+    try {
+      writeSync(current.fd, text);
+      current.bytes += Buffer.byteLength(text);
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+      o.onError?.(err);
+    }
+  }
 
   if (spool) {
     mkdirSync(spool.dir, { recursive: true });
@@ -149,6 +169,7 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
   }
 
   function rotate(): void {
+    writeUnwritten();
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
@@ -331,13 +352,10 @@ export function createUsageRecorder(o: RecorderOptions): UsageRecorder {
       }
       current ??= openSegment();
       if (current.fd !== undefined) {
-        const line = `${JSON.stringify(record)}\n`;
-        try {
-          writeSync(current.fd, line);
-          current.bytes += Buffer.byteLength(line);
-        } catch (err) {
-          lastError = err instanceof Error ? err.message : String(err);
-          o.onError?.(err);
+        unwritten.push(`${JSON.stringify(record)}\n`);
+        if (!writeScheduled) {
+          writeScheduled = true;
+          setImmediate(writeUnwritten);
         }
       }
       current.records!.push(record);
